@@ -1,0 +1,1 @@
+"""genzoo's built-in paper plugins, installed as the `zoo_plugins` package."""

@@ -1,0 +1,15 @@
+import os
+
+import pytest
+
+# Tests never touch the internet: the Hub client is pointed at nothing unless a test starts a server.
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_hf_home(tmp_path, monkeypatch):
+    """Every test gets its own empty Hugging Face cache and offline mode, unless it overrides them."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    yield

@@ -1,0 +1,91 @@
+"""Objectives' loss terms shared across papers.
+
+Discriminators return logits; the sigmoid of the papers is folded into the loss (softplus) so the
+log-probabilities stay finite. Every function returns the mean over the batch.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+# -- Goodfellow et al. 2014 ----------------------------------------------------------------------
+def minimax_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """−[log D(x) + log(1 − D(G(z)))]: the discriminator ascends V(D, G) (Eq. 1)."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def minimax_generator_loss(fake_logits: Tensor) -> Tensor:
+    """log(1 − D(G(z))): the generator descends V(D, G) as written in Algorithm 1 (saturates early)."""
+    return -F.softplus(fake_logits).mean()
+
+
+def nonsaturating_generator_loss(fake_logits: Tensor) -> Tensor:
+    """−log D(G(z)): the heuristic of Section 3 that gives strong gradients early in training."""
+    return F.softplus(-fake_logits).mean()
+
+
+# -- other adversarial losses --------------------------------------------------------------------
+def hinge_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """max(0, 1 − D(x)) + max(0, 1 + D(G(z))) (Lim & Ye 2017; SAGAN, BigGAN, SPADE)."""
+    return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+
+
+def hinge_generator_loss(fake_logits: Tensor) -> Tensor:
+    return -fake_logits.mean()
+
+
+def wasserstein_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """Critic loss D(G(z)) − D(x) (Arjovsky 2017; with gradient_penalty, Gulrajani 2017)."""
+    return fake_logits.mean() - real_logits.mean()
+
+
+def wasserstein_generator_loss(fake_logits: Tensor) -> Tensor:
+    return -fake_logits.mean()
+
+
+def least_squares_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """½(D(x) − 1)² + ½D(G(z))² (Mao 2017, a=0, b=c=1; pix2pix/CycleGAN use it)."""
+    return 0.5 * ((real_logits - 1) ** 2).mean() + 0.5 * (fake_logits ** 2).mean()
+
+
+def least_squares_generator_loss(fake_logits: Tensor) -> Tensor:
+    return 0.5 * ((fake_logits - 1) ** 2).mean()
+
+
+DISCRIMINATOR_LOSSES = {
+    "minimax": minimax_discriminator_loss,
+    "nonsaturating": minimax_discriminator_loss,  # same D loss; only G's differs
+    "hinge": hinge_discriminator_loss,
+    "wasserstein": wasserstein_discriminator_loss,
+    "least_squares": least_squares_discriminator_loss,
+}
+GENERATOR_LOSSES = {
+    "minimax": minimax_generator_loss,
+    "nonsaturating": nonsaturating_generator_loss,
+    "hinge": hinge_generator_loss,
+    "wasserstein": wasserstein_generator_loss,
+    "least_squares": least_squares_generator_loss,
+}
+
+
+# -- likelihood and prior terms --------------------------------------------------------------------
+def gaussian_kl(mean: Tensor, logvar: Tensor) -> Tensor:
+    """KL(N(mean, exp(logvar)) || N(0, I)), summed over dimensions, averaged over the batch."""
+    return (0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar)).flatten(1).sum(1).mean()
+
+
+def gradient_penalty(critic, real: Tensor, fake: Tensor, c: Tensor | None = None) -> Tensor:
+    """WGAN-GP: E[(‖∇D(x̂)‖₂ − 1)²] on random interpolates x̂ (Gulrajani 2017, Eq. 3)."""
+    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    out = critic(mixed, c) if c is not None else critic(mixed)
+    (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+
+
+def r1_penalty(real_logits: Tensor, real: Tensor) -> Tensor:
+    """R1: ½·E[‖∇D(x)‖²] on real data (Mescheder 2018); `real` must require grad. Scale by γ outside."""
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return 0.5 * grad.pow(2).flatten(1).sum(1).mean()

@@ -1,0 +1,1 @@
+"""Quality metrics: Fréchet distances, Inception Score, KID, precision/recall, PSNR/SSIM, digits judge."""

@@ -1,0 +1,136 @@
+"""Typed, frozen records that plugins register through the hooks.
+
+Nothing here imports torch: `zoo list` and `zoo --help` read these records only.
+Builders are named lazily as ``"module:attribute"`` strings and imported on first use.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+TASKS = (
+    "generate", "encode", "reconstruct", "interpolate", "edit", "upscale",
+    "inpaint", "synthesize", "mix_styles", "translate",
+)
+
+
+def import_object(path: str) -> Any:
+    """Import ``"package.module:Attr"`` (the lazy builder convention)."""
+    module_name, _, attr = path.partition(":")
+    if not module_name or not attr:
+        raise ValueError(f"builder {path!r} must look like 'package.module:Attribute'")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ImportError(f"{module_name!r} has no attribute {attr!r} (builder {path!r})") from None
+
+
+@dataclass(frozen=True)
+class Paper:
+    title: str
+    authors: str
+    year: int
+    arxiv: str = ""
+
+    def __str__(self) -> str:
+        ref = f" (arXiv:{self.arxiv})" if self.arxiv else ""
+        return f"{self.authors} {self.year}, {self.title}{ref}"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A paper's model: its components by role, built lazily, and how it is trained."""
+
+    name: str
+    paper: Paper
+    components: Mapping[str, str]  # role -> "module:Class"
+    default_config: Mapping[str, Any] = field(default_factory=dict)
+    tasks: tuple[str, ...] = ("generate",)
+    objective: str | None = None  # name of a registered Objective
+    description: str = ""
+    # A tiny config used by tests and `zoo bench --quick` to build the model cheaply.
+    test_config: Mapping[str, Any] = field(default_factory=dict)
+    plugin: str = ""  # filled in by the plugin manager
+
+    def __post_init__(self) -> None:
+        unknown = set(self.tasks) - set(TASKS)
+        if unknown:
+            raise ValueError(f"architecture {self.name!r}: unknown tasks {sorted(unknown)}; known: {TASKS}")
+        if "generator" not in self.components and "encoder" not in self.components:
+            raise ValueError(f"architecture {self.name!r} needs a 'generator' or an 'encoder' component")
+
+
+@dataclass(frozen=True)
+class ObjectiveRecord:
+    name: str
+    builder: str  # "module:Class" of a zoo.interfaces.Objective
+    description: str = ""
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    filename: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """Where a weight set lives on the Hub, pinned by checksums."""
+
+    repo_id: str
+    revision: str = "main"
+    files: Mapping[str, WeightFile] = field(default_factory=dict)  # role or "config" -> file
+
+
+@dataclass(frozen=True)
+class WeightSet:
+    """One pretrained weight set, named ``arch.tag`` (timm's convention)."""
+
+    name: str
+    architecture: str
+    source: WeightSource
+    config: Mapping[str, Any] = field(default_factory=dict)
+    default: bool = False
+    shipped: str | None = None  # "package:relative/dir" copy shipped in a Python package
+    origin: str = ""
+    dataset: str = ""
+    resolution: int | None = None
+    license: str = ""
+    paper: str = ""
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    plugin: str = ""
+
+    @property
+    def tag(self) -> str:
+        return self.name.partition(".")[2]
+
+
+@dataclass(frozen=True)
+class Converter:
+    """Reads an official checkpoint format into our state dicts."""
+
+    name: str
+    architecture: str
+    builder: str  # "module:function" (path) -> {role: state_dict}, config
+    description: str = ""
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    name: str
+    builder: str  # "module:Class"
+    description: str = ""
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    name: str
+    builder: str
+    description: str = ""
+    higher_is_better: bool = False
+    plugin: str = ""
