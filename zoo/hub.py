@@ -82,43 +82,41 @@ def _hub_errors() -> tuple[type[BaseException], ...]:
             errors.RevisionNotFoundError, errors.EntryNotFoundError, errors.HfHubHTTPError, OSError)
 
 
-def _download(repo_id: str, filename: str, revision: str | None) -> Path:
+def _download(repo_id: str, filename: str, revision: str | None, force: bool = False) -> Path:
     from huggingface_hub import hf_hub_download
 
-    return Path(hf_hub_download(repo_id=repo_id, filename=filename, revision=revision))
+    # HF_ENDPOINT is read per call (huggingface_hub reads it once, at import)
+    return Path(hf_hub_download(repo_id=repo_id, filename=filename, revision=revision,
+                                endpoint=os.environ.get("HF_ENDPOINT") or None, force_download=force))
+
+
+def _download_verified(ws: records.WeightSet, wf: records.WeightFile) -> Path:
+    """Download (or find in the cache) one file and check it; a bad cached copy is fetched once more."""
+    what = f"{ws.name} {wf.filename}"
+    path = _download(ws.source.repo_id, wf.filename, ws.source.revision)
+    try:
+        return verify(path, wf.sha256, what=what, cached=True)
+    except ChecksumError:
+        log.warning("%s: checksum mismatch in the cache; downloading it again", what)
+    path = _download(ws.source.repo_id, wf.filename, ws.source.revision, force=True)
+    return verify(path, wf.sha256, what=what, cached=True)
 
 
 def fetch_weight_set(ws: records.WeightSet) -> Path:
     """A folder holding the weight set's verified files (from the Hub cache, or the shipped copy)."""
     files = ws.source.files
     try:
-        paths = {}
-        for role, wf in files.items():
-            path = _download(ws.source.repo_id, wf.filename, ws.source.revision)
-            paths[role] = verify(path, wf.sha256, what=f"{ws.name} {wf.filename}", cached=True)
-        folders = {p.parent for p in paths.values()}
-        if len(folders) == 1:
-            return folders.pop()
-        return _gather(paths, files)
+        paths = {role: _download_verified(ws, wf) for role, wf in files.items()}
     except ChecksumError:
         raise
     except _hub_errors() as exc:
         if ws.shipped is None:
             raise WeightsNotFoundError(
                 f"{ws.name}: could not get {ws.source.repo_id} from the Hub or the local cache ({exc}); "
-                f"check the network or HF_ENDPOINT, or pre-download with HF_HUB_OFFLINE unset") from exc
+                f"check the network or HF_ENDPOINT, or download it once with HF_HUB_OFFLINE unset") from exc
         log.info("%s: Hub unavailable (%s); using the shipped copy", ws.name, type(exc).__name__)
         return shipped_folder(ws)
-
-
-def _gather(paths: Mapping[str, Path], files: Mapping[str, records.WeightFile]) -> Path:
-    """Files in subfolders of one snapshot share its root; link them into one folder otherwise."""
-    root = Path(tempfile.mkdtemp(prefix="genzoo-"))
-    for role, path in paths.items():
-        target = root / files[role].filename
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(path, target)
-    return root
+    return paths["config"].parent  # the snapshot folder; components may sit in its subfolders
 
 
 def shipped_folder(ws: records.WeightSet) -> Path:

@@ -157,6 +157,8 @@ def _parse_source(src: Any, where: str) -> records.WeightSource:
     files = src.get("files")
     if not isinstance(files, Mapping) or not files:
         raise RegistryError(f"{where}: field 'source.files' must map each component to a filename and sha256")
+    if "config" not in files:
+        raise RegistryError(f"{where}: field 'source.files' must include 'config' (config.json)")
     parsed = {}
     for role, spec in files.items():
         if not isinstance(spec, Mapping) or "filename" not in spec or "sha256" not in spec:

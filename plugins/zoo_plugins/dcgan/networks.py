@@ -39,9 +39,8 @@ class DCGANGenerator(Generator):
         self.base_width = widths[0]
         self.project = nn.Linear(latent_dim, widths[0] * 16, bias=False)
         self.project_norm = nn.BatchNorm2d(widths[0])
-        pad = kernel_size // 2
-        # stride 2 with output_padding makes every stage exactly double the size for odd kernels
-        out_pad = 1 if kernel_size % 2 else 0
+        # padding and output_padding that make every stride-2 stage exactly double (k=5: 2, 1; k=4: 1, 0)
+        pad, out_pad = (kernel_size - 1) // 2, kernel_size % 2
         blocks = []
         for c_in, c_out in zip(widths, widths[1:]):
             blocks += [nn.ConvTranspose2d(c_in, c_out, kernel_size, 2, pad, out_pad, bias=False),
@@ -63,7 +62,7 @@ class DCGANDiscriminator(Discriminator):
         n = _stages(resolution)
         self.input = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
         widths = [d_width * 2 ** i for i in range(n)]  # e.g. 64, 128, 256, 512
-        pad = kernel_size // 2
+        pad = (kernel_size - 1) // 2  # stride 2 halves the size for k=4 and k=5
         layers = []
         for i, c_out in enumerate(widths):
             c_in = channels if i == 0 else widths[i - 1]
