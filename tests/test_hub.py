@@ -140,7 +140,7 @@ def test_offline_without_cache_uses_shipped_copy_or_says_why(hf, saved, tmp_path
         zoo.load("dcgan.test-shipped")
 
 
-def test_unreachable_hub_falls_back_to_shipped_copy(hf, saved, tmp_path, monkeypatch):
+def test_shipped_copy_is_used_without_going_to_the_network(hf, saved, tmp_path, monkeypatch):
     model, folder = saved
     pkg = tmp_path / "pkgroot" / "shipped_pkg2"
     import shutil
@@ -152,6 +152,7 @@ def test_unreachable_hub_falls_back_to_shipped_copy(hf, saved, tmp_path, monkeyp
     with HubServer({}) as server:  # the repo is not on this Hub
         hf.online(server.url)
         assert _same_outputs(model, zoo.load("dcgan.test-tiny"))
+        assert server.requests == []  # same sha256s as the Hub repo: no request needed
 
 
 def test_hf_hub_name_with_revision(hf, saved):

@@ -82,12 +82,26 @@ def _hub_errors() -> tuple[type[BaseException], ...]:
             errors.RevisionNotFoundError, errors.EntryNotFoundError, errors.HfHubHTTPError, OSError)
 
 
-def _download(repo_id: str, filename: str, revision: str | None, force: bool = False) -> Path:
+def _download(repo_id: str, filename: str, revision: str | None, force: bool = False,
+              local_only: bool = False) -> Path:
     from huggingface_hub import hf_hub_download
 
     # HF_ENDPOINT is read per call (huggingface_hub reads it once, at import)
     return Path(hf_hub_download(repo_id=repo_id, filename=filename, revision=revision,
-                                endpoint=os.environ.get("HF_ENDPOINT") or None, force_download=force))
+                                endpoint=os.environ.get("HF_ENDPOINT") or None, force_download=force,
+                                local_files_only=local_only))
+
+
+def _cached_snapshot(ws: records.WeightSet) -> Path | None:
+    """The weight set's folder in the Hugging Face cache if every file is there and verifies."""
+    try:
+        paths = {role: _download(ws.source.repo_id, wf.filename, ws.source.revision, local_only=True)
+                 for role, wf in ws.source.files.items()}
+        for role, wf in ws.source.files.items():
+            verify(paths[role], wf.sha256, what=f"{ws.name} {wf.filename}", cached=True)
+    except (ChecksumError, *_hub_errors()):
+        return None
+    return paths["config"].parent
 
 
 def _download_verified(ws: records.WeightSet, wf: records.WeightFile) -> Path:
@@ -103,19 +117,26 @@ def _download_verified(ws: records.WeightSet, wf: records.WeightFile) -> Path:
 
 
 def fetch_weight_set(ws: records.WeightSet) -> Path:
-    """A folder holding the weight set's verified files (from the Hub cache, or the shipped copy)."""
+    """A folder holding the weight set's verified files: the Hub cache, the shipped copy, or the Hub.
+
+    A shipped copy holds the very bytes of the Hub repo (both are pinned by the same sha256s), so when
+    the cache lacks the files it is used without going to the network at all.
+    """
     files = ws.source.files
+    if ws.shipped is not None:
+        cached = _cached_snapshot(ws)
+        if cached is not None:
+            return cached
+        try:
+            return shipped_folder(ws)
+        except WeightsNotFoundError as exc:  # an install without the shipped files: try the Hub
+            log.info("%s", exc)
     try:
         paths = {role: _download_verified(ws, wf) for role, wf in files.items()}
-    except ChecksumError:
-        raise
     except _hub_errors() as exc:
-        if ws.shipped is None:
-            raise WeightsNotFoundError(
-                f"{ws.name}: could not get {ws.source.repo_id} from the Hub or the local cache ({exc}); "
-                f"check the network or HF_ENDPOINT, or download it once with HF_HUB_OFFLINE unset") from exc
-        log.info("%s: Hub unavailable (%s); using the shipped copy", ws.name, type(exc).__name__)
-        return shipped_folder(ws)
+        raise WeightsNotFoundError(
+            f"{ws.name}: could not get {ws.source.repo_id} from the Hub or the local cache ({exc}); "
+            f"check the network or HF_ENDPOINT, or download it once with HF_HUB_OFFLINE unset") from exc
     return paths["config"].parent  # the snapshot folder; components may sit in its subfolders
 
 
