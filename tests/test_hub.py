@@ -200,6 +200,7 @@ def test_push_to_hub_uploads_the_folder(saved):
     assert url == "http://hub/commit/1"
     assert calls[0][:2] == ("create_repo", "me/tiny")
     assert calls[1][2]["folder_path"] == str(folder)
+    assert "checkpoints/*" in calls[1][2]["ignore_patterns"]  # training leftovers stay local
     with pytest.raises(WeightsNotFoundError):
         hub.push_to_hub(folder.parent, "me/tiny", api=FakeApi())
 

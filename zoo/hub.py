@@ -25,6 +25,8 @@ from zoo.errors import ChecksumError, RegistryError, WeightsNotFoundError
 log = logging.getLogger(__name__)
 
 CONFIG_NAME = "config.json"
+# what `zoo train` leaves beside the weights and `push_to_hub` does not upload
+TRAINING_ARTIFACTS = ("checkpoints/*", "samples/*", "tensorboard/*", "log.jsonl", ".genzoo-save-*")
 CARD_NAME = "README.md"
 FORMAT_VERSION = 1
 
@@ -242,7 +244,8 @@ def push_to_hub(folder: str | os.PathLike, repo_id: str, *, revision: str | None
     api = api or HfApi(token=token)
     api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
     info = api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                             revision=revision, commit_message=commit_message)
+                             revision=revision, commit_message=commit_message,
+                             ignore_patterns=list(TRAINING_ARTIFACTS))
     return str(getattr(info, "commit_url", info))
 
 
