@@ -5,6 +5,15 @@ import pytest
 # Tests never touch the internet: the Hub client is pointed at nothing unless a test starts a server.
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
+# The tests' models are tiny: one intra-op thread is as fast, and a second one spinning beside another
+# busy process slowed a 250-step test fifty-fold. Subprocesses inherit the same setting.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_configure(config):
+    import torch
+
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 @pytest.fixture(autouse=True)

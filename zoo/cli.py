@@ -16,7 +16,13 @@ def _parse_kv(pairs: Sequence[str]) -> dict[str, Any]:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise SystemExit(f"zoo: --config takes key=value, got {pair!r}")
-        out[key] = yaml.safe_load(value)
+        parsed = yaml.safe_load(value)
+        if isinstance(parsed, str):  # YAML 1.1 reads "1e-4" (no dot) as text; it is a number here
+            try:
+                parsed = float(parsed)
+            except ValueError:
+                pass
+        out[key] = parsed
     return out
 
 
@@ -94,14 +100,54 @@ def cmd_plugins(args) -> int:
     return 0
 
 
-def cmd_train(args) -> int:
-    from zoo.train import train_architecture
+def _train_recipe(args) -> str:
+    """The exact command that reproduces a run, every option spelled out (for the model card)."""
+    import os
+    import shlex
 
-    recipe = "zoo train " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else ""
-    out = train_architecture(args.architecture, dataset=args.dataset, steps=args.steps, out=args.out,
-                             config=_parse_kv(args.config), batch_size=args.batch_size, seed=args.seed,
-                             device=args.device, recipe=recipe)
-    print(f"saved to {out}")
+    words = ["zoo", "train", args.architecture, "--dataset", args.dataset, "--steps", str(args.steps),
+             "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--precision", args.precision]
+    if args.config:
+        words += ["--config", *args.config]
+    if args.ema is not None:
+        words += ["--ema", str(args.ema)]
+    if args.clip_grad_norm is not None:
+        words += ["--clip-grad-norm", str(args.clip_grad_norm)]
+    words += ["--out", args.out]
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:  # started by torchrun: the recipe needs the same number of processes
+        nproc = os.environ.get("LOCAL_WORLD_SIZE", str(world))
+        nodes = world // int(nproc)
+        launch = ["torchrun", f"--nproc_per_node={nproc}"] + ([f"--nnodes={nodes}"] if nodes > 1 else [])
+        words = launch + ["-m", "zoo.cli"] + words[1:]
+    return shlex.join(words)
+
+
+def cmd_train(args) -> int:
+    import os
+
+    from zoo.train import train_architecture
+    from zoo.training.distributed import shutdown
+    from zoo.training.stopping import TrainingStopped
+
+    try:
+        out = train_architecture(
+            args.architecture, dataset=args.dataset, steps=args.steps, out=args.out,
+            config=_parse_kv(args.config), batch_size=args.batch_size, seed=args.seed, device=args.device,
+            recipe=_train_recipe(args), precision=args.precision, ema=args.ema,
+            clip_grad_norm=args.clip_grad_norm, resume=args.resume, checkpoint_every=args.checkpoint_every,
+            sample_every=args.sample_every, log_every=args.log_every, tensorboard=args.tensorboard,
+            progress=False if args.no_progress else None)
+    except (ValueError, FileExistsError, RuntimeError) as exc:  # bad options, an earlier run's folder
+        print(f"zoo train: error: {exc}", file=sys.stderr)
+        return 2
+    except TrainingStopped as exc:  # SIGTERM: the checkpoint is written
+        print(f"zoo train: {exc}", file=sys.stderr)
+        return 128 + exc.signum
+    finally:
+        shutdown()
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 wrote the folder
+        print(f"saved to {out}")
     return 0
 
 
@@ -148,6 +194,19 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu")
     p.add_argument("--config", nargs="*", default=[], metavar="K=V", help="config overrides")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+                   help="mixed precision: bf16 (CPU or CUDA) or fp16 (CUDA, with loss scaling)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                   help="write a checkpoint every N steps and at the end (default: none)")
+    p.add_argument("--sample-every", type=int, default=0, metavar="N",
+                   help="save a sample grid every N steps (always one at the end)")
+    p.add_argument("--log-every", type=int, default=50, metavar="N", help="log the losses every N steps")
+    p.add_argument("--ema", type=float, nargs="?", const=0.999, metavar="DECAY",
+                   help="keep an EMA of the generator (decay 0.999 if none given), saved as 'ema'")
+    p.add_argument("--clip-grad-norm", type=float, metavar="MAX", help="clip each group's gradient norm")
+    p.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard (needs tensorboard)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("push", help="upload a saved folder to the Hugging Face Hub")
@@ -156,6 +215,18 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--revision")
     p.add_argument("--private", action="store_true")
     p.set_defaults(func=cmd_push)
+
+    from zoo.data.cli import add_data_command
+    add_data_command(sub)
+    from zoo.metrics.eval import add_eval_command
+    add_eval_command(sub)
+
+    from zoo.bench_cli import add_bench_command
+    add_bench_command(sub)
+    from zoo import latent_cli
+    for add in (latent_cli.add_reconstruct_command, latent_cli.add_interpolate_command,
+                latent_cli.add_edit_command, latent_cli.add_latent_map_command):
+        add(sub)
 
     if with_plugins:
         from zoo import registry

@@ -7,6 +7,7 @@ Inputs are checked before `forward` runs: a wrong shape names the shape that was
 from __future__ import annotations
 
 import abc
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -219,9 +220,13 @@ class Encoder(Component):
 
 
 class Discriminator(Component):
-    """Scores images: logits of shape (N,) or a map (N, 1, h, w) for PatchGAN."""
+    """Scores images: logits of shape (N,) or a map (N, 1, h, w) for PatchGAN.
 
-    input: OutputSpec
+    `input` says what it judges: an OutputSpec for images or voxels, or a LatentSpec for a
+    discriminator on latent codes (AAE's D(z), Makhzani 2016); both are shape-checked alike.
+    """
+
+    input: OutputSpec | LatentSpec
 
     @abc.abstractmethod
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor: ...
@@ -266,6 +271,13 @@ class OptimizerSpec:
             return torch.optim.RMSprop(params, lr=self.lr, weight_decay=self.weight_decay, eps=self.eps)
         raise ValueError(f"unknown optimizer {self.name!r}; expected adam, sgd or rmsprop")
 
+    def lazy(self, interval: int) -> "OptimizerSpec":
+        """The spec for a group whose regulariser runs every `interval` steps (lazy regularisation,
+        Karras et al. 2020, StyleGAN2, arXiv:1912.04958, App. B): with c = interval / (interval + 1),
+        lr·c and betas**c keep Adam's effective step the same as with the penalty every step."""
+        c = interval / (interval + 1)
+        return dataclasses.replace(self, lr=self.lr * c, betas=(self.betas[0] ** c, self.betas[1] ** c))
+
 
 @dataclass(frozen=True)
 class UpdateGroup:
@@ -274,6 +286,7 @@ class UpdateGroup:
     name: str
     roles: tuple[str, ...]
     optimizer: OptimizerSpec = OptimizerSpec()
+    clip_grad_norm: float | None = None  # clip the group's total gradient norm before each step
 
 
 @dataclass(frozen=True)
@@ -282,11 +295,14 @@ class Phase:
 
     GAN's Algorithm 1 is Phase("discriminator", ("discriminator",), repeats=k) then
     Phase("generator", ("generator",)); VAE-GAN's Algorithm 1 is one phase updating three groups.
+    A phase with `interval` N > 1 runs only on steps divisible by N and its losses are multiplied by N:
+    StyleGAN2's lazy regularisation, e.g. Phase("r1", ("discriminator",), interval=16).
     """
 
     name: str
     groups: tuple[str, ...]
     repeats: int = 1
+    interval: int = 1
 
 
 @dataclass(frozen=True)
@@ -295,6 +311,7 @@ class EMASpec:
 
     role: str = "generator"
     decay: float = 0.999
+    start_step: int = 0  # before this step the average just copies the weights
 
 
 @dataclass
@@ -323,3 +340,17 @@ class Objective(abc.ABC):
 
     @abc.abstractmethod
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses: ...
+
+    # Optional hooks (the defaults do nothing) --------------------------------------------------
+    def begin_step(self, step: int, models: Mapping[str, nn.Module]) -> None:
+        """Called before each step's phases with the bare components: set model state that depends
+        on the step, such as progressive growing's current resolution and fade-in alpha. Derive it
+        from `step` alone so that a resumed run sets the same state."""
+
+    def state_dict(self) -> dict:
+        """State the objective changes during training (e.g. an adaptive augmentation probability),
+        saved in checkpoints; plain containers, numbers and tensors only."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass

@@ -1,9 +1,12 @@
 """Objectives' loss terms shared across papers.
 
 Discriminators return logits; the sigmoid of the papers is folded into the loss (softplus) so the
-log-probabilities stay finite. Every function returns the mean over the batch.
+log-probabilities stay finite. Every function returns the mean over the batch, except the
+`*_per_sample` likelihoods, which return one value per sample (ELBO and importance weighting need them).
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -74,6 +77,18 @@ GENERATOR_LOSSES = {
 def gaussian_kl(mean: Tensor, logvar: Tensor) -> Tensor:
     """KL(N(mean, exp(logvar)) || N(0, I)), summed over dimensions, averaged over the batch."""
     return (0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar)).flatten(1).sum(1).mean()
+
+
+def bernoulli_nll_per_sample(logits: Tensor, target: Tensor) -> Tensor:
+    """−log p(x|z) in nats per sample (N,) for a Bernoulli decoder; `target` holds ink in [0, 1]
+    (grey levels act as soft targets, the usual cross-entropy for non-binary images)."""
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
+
+
+def gaussian_nll_per_sample(mean: Tensor, logvar: Tensor, target: Tensor) -> Tensor:
+    """−log N(target; mean, exp(logvar)) in nats per sample (N,), diagonal covariance."""
+    nll = 0.5 * ((target - mean) ** 2 * torch.exp(-logvar) + logvar + math.log(2 * math.pi))
+    return nll.flatten(1).sum(1)
 
 
 def gradient_penalty(critic, real: Tensor, fake: Tensor, c: Tensor | None = None) -> Tensor:

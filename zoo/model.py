@@ -131,11 +131,29 @@ def slerp(a: Tensor, b: Tensor, t: float) -> Tensor:
     return out.view_as(a)
 
 
+class EditTask:
+    """Attribute vectors (Larsen et al. 2016, Sec. 5): the mean code of images with an attribute minus the
+    mean code of those without, added to an image's code and decoded."""
+
+    @torch.no_grad()
+    def attribute_vector(self, images: Tensor, has_attribute: Tensor, c: Tensor | None = None) -> Tensor:
+        from zoo.latent import attribute_vector
+
+        return attribute_vector(self.encode(images, c), has_attribute)
+
+    @torch.no_grad()
+    def edit(self, x: Tensor, vector: Tensor, strength: float = 1.0, c: Tensor | None = None) -> Tensor:
+        """Decode the codes of images `x` moved by `strength` times the attribute `vector`."""
+        z = self.encode(x, c)
+        return self.sampler(z + strength * vector.to(z), c.to(self.device) if c is not None else None)
+
+
 TASK_MIXINS = {
     "generate": GenerateTask,
     "encode": EncodeTask,
     "reconstruct": ReconstructTask,
     "interpolate": InterpolateTask,
+    "edit": EditTask,
 }
 
 

@@ -20,7 +20,17 @@ from zoo import hookspecs, records
 from zoo.errors import DuplicateNameError, PluginError
 
 ENTRY_POINT_GROUP = "genzoo"
-DEFAULT_PLUGINS = ("zoo.data.hooks", "zoo_plugins.gan", "zoo_plugins.dcgan")
+# name -> module, as declared in pyproject's entry points; used for a checkout that is not installed
+DEFAULT_PLUGINS = {
+    "datasets": "zoo.data.hooks",
+    "metrics": "zoo.metrics.hooks",
+    "gan": "zoo_plugins.gan",
+    "dcgan": "zoo_plugins.dcgan",
+    "vae": "zoo_plugins.vae",
+    "cvae": "zoo_plugins.cvae",
+    "aae": "zoo_plugins.aae",
+    "vaegan": "zoo_plugins.vaegan",
+}
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)
 RECORD_HOOKS: dict[str, type] = {
@@ -66,11 +76,20 @@ def _candidates() -> list[tuple[str, str, str | None, Callable[[], Any]]]:
         version = ep.dist.version if ep.dist is not None else None
         found.setdefault(ep.name, (ep.name, ep.value, version, ep.load))
     loaded_modules = {module for _, module, _, _ in found.values()}
-    for module in DEFAULT_PLUGINS:
-        name = "datasets" if module == "zoo.data.hooks" else module.rpartition(".")[2]
+    for name, module in DEFAULT_PLUGINS.items():
         if module not in loaded_modules and name not in found:
             found[name] = (name, module, None, lambda m=module: importlib.import_module(m))
     return list(found.values())
+
+
+def _check_hook_names(pm: pluggy.PluginManager, plugin) -> None:
+    """A hookimpl whose name matches no hookspec (a typo such as `register_architecture`) would
+    otherwise be ignored in silence."""
+    unknown = sorted(h.name for h in pm.get_hookcallers(plugin) or [] if not h.has_spec())
+    if unknown:
+        known = sorted(RECORD_HOOKS) + ["register_commands"]
+        raise PluginError(f"implements {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} "
+                          f"not a genzoo hook; the hooks are: {', '.join(known)}")
 
 
 class PluginManager:
@@ -97,6 +116,7 @@ class PluginManager:
                 plugin = loader()
                 self.pm.register(plugin, name=name)
                 info.hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
+                _check_hook_names(self.pm, plugin)
                 staged = self._collect(name, plugin)
                 catalog.add_all(staged, plugin=name)
             except Exception as exc:  # fault isolation: report, keep the rest working
@@ -111,6 +131,18 @@ class PluginManager:
             for record in staged:
                 kind = type(record).__name__
                 info.registered.setdefault(kind, []).append(record.name)
+        if selected is not None:
+            self._report_unknown_selection(selected)
+
+    def _report_unknown_selection(self, selected: set[str]) -> None:
+        """A name in GENZOO_LOAD_PLUGINS that matches no installed plugin is a typo worth reporting."""
+        installed = sorted(name for name, *_ in _candidates())
+        for name in sorted(selected - set(installed)):
+            error = (f"selected by GENZOO_LOAD_PLUGINS but no plugin of that name is installed; "
+                     f"installed: {', '.join(installed)}")
+            if strict():
+                raise PluginError(f"plugin {name!r}: {error}")
+            self.infos[name] = PluginInfo(name=name, module="", error=error)
 
     def _collect(self, name: str, plugin) -> list[Any]:
         """Call each of this plugin's record hooks alone, checking what it registers."""

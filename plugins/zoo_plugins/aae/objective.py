@@ -1,0 +1,85 @@
+"""The AAE's training rule (Makhzani et al. 2016, Sec. 2): each step has two phases on mini-batches.
+
+1. Reconstruction phase: encoder and decoder minimise the reconstruction error of the inputs.
+2. Regularisation phase: the discriminator first learns to tell prior samples z' ~ p(z) (positive)
+   from codes z ~ q(z|x) (negative); then the encoder, the adversarial network's generator, is
+   updated to fool it. Only samples of p(z) are needed, never its density.
+
+The paper trains with SGD with momentum, with a larger step for the regularisation phase than for the
+reconstruction phase (0.1 vs 0.01 on MNIST, Appendix A). Adam is used here, which is more forgiving at
+this scale, with one rate for both phases by default (`lr` for reconstruction, `d_lr` for the
+discriminator and the encoder-as-generator; a larger `d_lr` killed the discriminator here). The
+encoder's generator loss is the non-saturating one of Goodfellow 2014 by default (the paper does not
+say which); "minimax" is available.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from zoo import losses
+from zoo.interfaces import Objective, OptimizerSpec, Phase, PhaseLosses, Posterior, UpdateGroup
+
+RECONSTRUCTIONS = ("bernoulli", "mse")
+
+
+def reconstruction_loss(logits: Tensor, x: Tensor, kind: str) -> Tensor:
+    """Mean over the batch of the per-image error: cross-entropy in nats, or the summed squared error."""
+    ink = (x + 1) / 2
+    if kind == "bernoulli":
+        return losses.bernoulli_nll_per_sample(logits, ink).mean()
+    return F.mse_loss(logits.sigmoid(), ink, reduction="none").flatten(1).sum(1).mean()
+
+
+def encode(encoder: nn.Module, x: Tensor) -> Tensor:
+    out = encoder(x)
+    return out.sample() if isinstance(out, Posterior) else out
+
+
+class AdversarialAutoencoderObjective(Objective):
+    ema = None
+
+    def __init__(self, reconstruction: str = "bernoulli", generator_loss: str = "nonsaturating",
+                 lr: float = 3e-4, d_lr: float = 3e-4, beta1: float = 0.5, beta2: float = 0.999) -> None:
+        lr, d_lr = float(lr), float(d_lr)  # "1e-4" from a YAML --config arrives as a string
+        if reconstruction not in RECONSTRUCTIONS:
+            raise ValueError(f"reconstruction must be one of {RECONSTRUCTIONS}, got {reconstruction!r}")
+        if generator_loss not in ("nonsaturating", "minimax"):
+            raise ValueError(f"generator_loss must be 'nonsaturating' or 'minimax', got {generator_loss!r}")
+        self.reconstruction = reconstruction
+        self.generator_loss = losses.GENERATOR_LOSSES[generator_loss]
+        self.ae_opt = OptimizerSpec("adam", lr=lr, betas=(0.9, beta2))
+        self.d_opt = OptimizerSpec("adam", lr=d_lr, betas=(beta1, beta2))
+        self.g_opt = OptimizerSpec("adam", lr=d_lr, betas=(beta1, beta2))
+
+    def update_groups(self) -> tuple[UpdateGroup, ...]:
+        return (UpdateGroup("autoencoder", ("encoder", "generator"), self.ae_opt),
+                UpdateGroup("discriminator", ("discriminator",), self.d_opt),
+                UpdateGroup("encoder_generator", ("encoder",), self.g_opt))
+
+    def schedule(self, step: int) -> tuple[Phase, ...]:
+        return (Phase("reconstruction", ("autoencoder",)),
+                Phase("regularization_discriminator", ("discriminator",)),
+                Phase("regularization_generator", ("encoder_generator",)))
+
+    def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
+        encoder, decoder, disc = models["encoder"], models["generator"], models["discriminator"]
+        x = batch["image"]
+        z = encode(encoder, x)
+        if phase == "reconstruction":
+            loss = reconstruction_loss(decoder.logits(z), x, self.reconstruction)
+            return PhaseLosses({"autoencoder": loss}, {"reconstruction": loss.detach()})
+        if phase == "regularization_discriminator":
+            prior = encoder.latent.sample(len(x), device=x.device)
+            real, fake = disc(prior), disc(z.detach())
+            loss = losses.minimax_discriminator_loss(real, fake)
+            return PhaseLosses({"discriminator": loss},
+                               {"d_loss": loss.detach(), "d_prior": real.detach().sigmoid().mean(),
+                                "d_code": fake.detach().sigmoid().mean()})
+        if phase == "regularization_generator":
+            loss = self.generator_loss(disc(z))
+            return PhaseLosses({"encoder_generator": loss}, {"g_loss": loss.detach()})
+        raise ValueError(f"unknown phase {phase!r}; expected reconstruction, regularization_discriminator "
+                         f"or regularization_generator")

@@ -1,0 +1,130 @@
+"""VAE-GAN (Larsen et al. 2016): shapes, Algorithm 1's terms by hand, that each network receives
+exactly its own loss's gradient (Dis never sees L_llike), and a short run that learns."""
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import zoo
+from zoo import registry
+from zoo.data.batches import TensorBatches
+from zoo.data.digits import Digits
+from zoo.train import Trainer
+from zoo_plugins.vaegan.objective import VAEGANObjective, feature_nll, gan_loss
+
+
+def tiny(**overrides):
+    cfg = {**registry.catalog().architecture("vaegan").test_config, **overrides}
+    return zoo.create("vaegan", config=cfg)
+
+
+def test_shapes_and_features():
+    torch.manual_seed(0)
+    model = tiny()
+    x = torch.rand(3, 1, 8, 8) * 2 - 1
+    assert model["encoder"](x).mean.shape == (3, 4)
+    assert model.generate(2, seed=0).shape == (2, 1, 8, 8)
+    feats = model["discriminator"].features(x)
+    assert len(feats) == model["discriminator"].num_feature_layers == 2  # 8 px: one stride-1 and one ↓ conv (the widest)
+    assert feats[0].shape == (3, 2, 8, 8) and feats[1].shape == (3, 16, 4, 4)
+    assert model["discriminator"](x).shape == (3,)
+    full = zoo.create("vaegan")
+    assert [f.shape[1:] for f in full["discriminator"].features(torch.zeros(2, 1, 32, 32))] == \
+        [(8, 32, 32), (32, 16, 16), (48, 8, 8), (64, 4, 4)]
+
+
+def test_terms_by_hand():
+    real, fake = torch.tensor([[1.0, 2.0], [0.0, 0.0]]), torch.tensor([[0.0, 0.0], [3.0, 0.0]])
+    assert feature_nll(real, fake).item() == pytest.approx((0.5 * 5 + 0.5 * 9) / 2)
+    zeros = torch.zeros(3)
+    assert gan_loss(zeros, zeros, zeros).item() == pytest.approx(3 * torch.log(torch.tensor(2.0)).item())
+    # D(X) = σ(2), D(X̃) = σ(−1), D(X_p) = σ(0)
+    expected = -(F.logsigmoid(torch.tensor(2.0)) + F.logsigmoid(torch.tensor(1.0)) + F.logsigmoid(torch.tensor(0.0)))
+    assert gan_loss(torch.tensor([2.0]), torch.tensor([-1.0]), torch.tensor([0.0])).item() == \
+        pytest.approx(expected.item())
+
+
+def _grads_after_one_step(gamma, generator_loss="minimax", seed=0):
+    torch.manual_seed(0)
+    model = tiny()
+    objective = VAEGANObjective(gamma=gamma, llike_layer=2, generator_loss=generator_loss)
+    x = Digits(resolution=8, split="train").images[:16]
+    trainer = Trainer(dict(model.components), objective, iter([{"image": x}]))
+    torch.manual_seed(seed)
+    out = objective.losses("vaegan", {"image": x}, trainer.models)
+    trainer._apply(("encoder", "decoder", "discriminator"), out)
+    return model, {role: [p.grad.clone() for p in model[role].parameters()]
+                   for role in ("encoder", "generator", "discriminator")}
+
+
+def _expected_grads(gamma, generator_loss="minimax", seed=0):
+    """The gradients of Algorithm 1's three losses, each taken alone with autograd."""
+    torch.manual_seed(0)
+    model = tiny()
+    models = dict(model.components)
+    objective = VAEGANObjective(gamma=gamma, llike_layer=2, generator_loss=generator_loss)
+    x = Digits(resolution=8, split="train").images[:16]
+    torch.manual_seed(seed)
+    t = objective.terms({"image": x}, models)
+    grad = lambda loss, role: list(torch.autograd.grad(loss, list(model[role].parameters()), retain_graph=True))
+    return {"encoder": grad(t["prior"] + t["llike"], "encoder"),
+            "generator": grad(gamma * t["llike"] + t["decoder_adversarial"], "generator"),
+            "discriminator": grad(t["gan"], "discriminator")}
+
+
+def test_discriminator_never_receives_llike_gradients():
+    _, without = _grads_after_one_step(gamma=0.0)
+    _, heavy = _grads_after_one_step(gamma=100.0)
+    for a, b in zip(without["discriminator"], heavy["discriminator"]):
+        assert torch.equal(a, b)  # γ·L_llike changes nothing in Dis
+    assert any(not torch.equal(a, b) for a, b in zip(without["generator"], heavy["generator"]))
+    assert any(g.abs().sum() > 0 for g in without["discriminator"])
+
+
+@pytest.mark.parametrize("generator_loss", ["minimax", "nonsaturating"])
+def test_each_network_gets_exactly_its_algorithm_1_gradient(generator_loss):
+    _, got = _grads_after_one_step(gamma=0.5, generator_loss=generator_loss)
+    expected = _expected_grads(gamma=0.5, generator_loss=generator_loss)
+    for role in got:
+        for a, b in zip(got[role], expected[role]):
+            assert torch.allclose(a, b, atol=1e-6, rtol=1e-5), role
+
+
+def test_minimax_decoder_loss_is_minus_l_gan_and_encoder_ignores_gan():
+    torch.manual_seed(0)
+    model = tiny()
+    x = Digits(resolution=8, split="train").images[:8]
+    torch.manual_seed(1)
+    out = VAEGANObjective(gamma=0.25, llike_layer=2).losses("vaegan", {"image": x}, dict(model.components))
+    logs = out.logs
+    assert out.updates["discriminator"].item() == pytest.approx(logs["L_GAN"].item())
+    assert out.updates["decoder"].item() == pytest.approx(0.25 * logs["L_llike"].item() - logs["L_GAN"].item(),
+                                                          rel=1e-5)
+    assert out.updates["encoder"].item() == pytest.approx(logs["L_prior"].item() + logs["L_llike"].item(), rel=1e-5)
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ValueError, match="only 2 convolutions"):
+        VAEGANObjective(llike_layer=3).terms({"image": torch.zeros(2, 1, 8, 8)}, dict(tiny().components))
+    with pytest.raises(ValueError, match="gamma"):
+        VAEGANObjective(gamma=-1)
+
+
+def test_short_training_learns_to_reconstruct():
+    torch.manual_seed(0)
+    model = tiny(width=8)
+    val = Digits(resolution=8, split="val").images[:128]
+    objective = VAEGANObjective(gamma=1.0, llike_layer=2, generator_loss="nonsaturating", lr=1e-3)
+    trainer = Trainer(dict(model.components), objective,
+                      TensorBatches(Digits(resolution=8, split="train").tensors(), 32))
+
+    def pixel_error():
+        model.eval()
+        error = (model.reconstruct(val) - val).pow(2).mean().item()
+        model.train()
+        return error
+
+    before = pixel_error()
+    trainer.fit(100, progress=False)
+    assert pixel_error() < 0.7 * before

@@ -1,0 +1,207 @@
+"""What one benchmark row runs: a task of a model at a batch size, dtype and device, as a callable.
+
+Inputs are made once, outside the timed region, on the device (pure model throughput: no host-to-
+device copies, no sampling). The tasks:
+
+- generate: the sampling generator's forward on a latent from its prior (and random class labels or
+  random condition tensors of the declared shape), in inference mode;
+- encode: the encoder's forward on random images of its input shape;
+- reconstruct: encode, then decode the code (the posterior mean) with the generator;
+- train-step: one `zoo.train.Trainer.train_step()` of the architecture's own objective on a random
+  batch of the right shape ({"image"} in [-1, 1], plus {"label"} for class-conditional models), so it
+  includes every phase of the schedule (e.g. k discriminator updates then one generator update).
+
+Precision: for inference tasks the weights and inputs are cast to the dtype; train-step keeps fp32
+weights and uses the trainer's mixed precision (autocast; a gradient scaler for fp16, CUDA only).
+"""
+from __future__ import annotations
+
+import contextlib
+import inspect
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+TASKS = ("generate", "encode", "reconstruct", "train-step")
+
+
+class UnsupportedError(Exception):
+    """The row cannot be measured as asked (the task, a flag or the device does not allow it)."""
+
+
+@dataclass
+class Workload:
+    eager: Callable[[], Any]  # one call of the task, never compiled or captured (FLOPs are counted on it)
+    params: int  # parameters of the components the task runs
+    precision: str  # "weights" (cast) or "autocast"
+    modules: list = field(default_factory=list)  # what --compile compiles (in place)
+    cuda_graphs: bool = False
+
+    def runner(self, compile_mode: str | None = None) -> Callable[[], Any]:
+        """The callable to time: the modules compiled in place and/or the call captured in a CUDA graph.
+
+        Call it only after counting FLOPs on `eager`: compiled kernels bypass the FLOP counter.
+        """
+        if compile_mode:
+            for m in self.modules:
+                m.compile(mode=None if compile_mode == "default" else compile_mode)
+        return _graph_capture(self.eager) if self.cuda_graphs else self.eager
+
+
+def supported_tasks(arch) -> list[str]:
+    """The benchmark tasks an architecture record allows."""
+    tasks = []
+    if "generator" in arch.components:
+        tasks.append("generate")
+    if "encoder" in arch.components:
+        tasks.append("encode")
+        if "generator" in arch.components and "reconstruct" in arch.tasks:
+            tasks.append("reconstruct")
+    if arch.objective:
+        tasks.append("train-step")
+    return tasks
+
+
+def _count(module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def random_condition(spec, n: int, device, dtype, generator):
+    import torch
+
+    if spec.kind == "none":
+        return None
+    if spec.kind == "class":
+        return torch.randint(spec.num_classes, (n,), generator=generator).to(device)
+    return torch.randn((n, *(spec.shape or ())), generator=generator).to(device=device, dtype=dtype)
+
+
+def random_images(spec, n: int, device, dtype, generator, channels_last: bool = False):
+    import torch
+
+    low, high = spec.value_range
+    x = torch.rand((n, *spec.shape), generator=generator) * (high - low) + low
+    x = x.to(device=device, dtype=dtype)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
+def build_workload(model, task: str, batch_size: int, *, dtype: str = "fp32", device: str = "cpu",
+                   channels_last: bool = False, cuda_graphs: bool = False, seed: int = 0) -> Workload:
+    """Prepare `model` (moved, cast) and the inputs of one benchmark row; compile with Workload.runner."""
+    import torch
+
+    from zoo.devices import torch_dtype
+
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    if batch_size < 1:
+        raise ValueError(f"batch size must be >= 1, got {batch_size}")
+    if cuda_graphs and not device.startswith("cuda"):
+        raise UnsupportedError(f"--cuda-graphs needs a CUDA device; this row runs on {device!r}")
+    if cuda_graphs and task == "train-step":
+        raise UnsupportedError("--cuda-graphs is not supported for train-step: the trainer's per-phase Python "
+                               "control flow, logging and optimizer steps are not captured")
+    dt = torch_dtype(dtype)
+    gen = torch.Generator().manual_seed(seed)
+    model = model.to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if task == "train-step":
+        return _train_step(model, batch_size, dt, device, channels_last, gen)
+
+    model = model.eval().to(dt)
+    comps = model.components
+    needs = {"generate": ("generator",), "encode": ("encoder",), "reconstruct": ("encoder", "generator")}[task]
+    missing = [r for r in needs if r not in comps]
+    if missing:
+        raise UnsupportedError(f"{model.name} has no {' or '.join(missing)}: task {task!r} does not apply")
+    generator = model.sampler if "generator" in needs else None
+    encoder = comps["encoder"] if "encoder" in needs else None
+    if task == "generate":
+        z = generator.latent.sample(batch_size, generator=gen).to(device=device, dtype=dt) \
+            if generator.latent is not None else None
+        c = random_condition(generator.condition, batch_size, device, dt, gen)
+        if z is None and c is None:
+            raise UnsupportedError(f"{model.name}: the generator takes neither a latent nor a condition")
+
+        def call():
+            return generator(z, c)
+        params = _count(generator)
+    else:
+        x = random_images(encoder.input, batch_size, device, dt, gen, channels_last)
+        c = random_condition(encoder.condition, batch_size, device, dt, gen)
+        if task == "encode":
+            def call():
+                return encoder(x, c)
+            params = _count(encoder)
+        else:
+            from zoo.interfaces import Posterior
+
+            def call():
+                code = encoder(x, c)
+                return generator(code.mean if isinstance(code, Posterior) else code, c)
+            params = _count(encoder) + _count(generator)
+
+    def eager():
+        with torch.inference_mode():
+            return call()
+
+    return Workload(eager=eager, params=params, precision="weights",
+                    modules=[m for m in (generator, encoder) if m is not None], cuda_graphs=cuda_graphs)
+
+
+def _train_step(model, batch_size, dt, device, channels_last, gen) -> Workload:
+    import torch
+
+    from zoo import build, registry
+    from zoo.train import Trainer
+
+    arch = model.architecture
+    if not arch.objective:
+        raise UnsupportedError(f"{arch.name} declares no objective: train-step does not apply")
+    objective = build.build_objective(arch, model.config, registry.catalog())
+    comps = model.components
+    # real images have the encoder's input shape, else the discriminator's (an AAE's judges latents), else G's output
+    specs = [getattr(comps[r], "input", None) for r in ("encoder", "discriminator") if r in comps]
+    specs = [s for s in specs if s is not None and getattr(s, "kind", None) in ("image", "voxels")]
+    image_spec = specs[0] if specs else comps["generator"].output
+    batch = {"image": random_images(image_spec, batch_size, device, torch.float32, gen, channels_last)}
+    g = comps["generator"] if "generator" in comps else None
+    if g is not None and g.condition.kind == "class":
+        batch["label"] = random_condition(g.condition, batch_size, device, torch.float32, gen)
+    trained = {r: m for r, m in comps.items() if r != "ema"}
+    precision = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dt]
+    if "precision" in inspect.signature(Trainer).parameters:  # the trainer's own mixed precision
+        try:
+            trainer = Trainer(trained, objective, itertools.repeat(batch), device=device, precision=precision)
+        except ValueError as exc:  # e.g. fp16 loss scaling on CPU
+            raise UnsupportedError(f"train-step in {precision}: {exc}") from exc
+        amp = contextlib.nullcontext()
+    else:
+        trainer = Trainer(trained, objective, itertools.repeat(batch), device=device)
+        amp = torch.autocast(torch.device(device).type, dtype=dt) if precision != "fp32" else contextlib.nullcontext()
+    roles = {r for grp in objective.update_groups() for r in grp.roles}
+    params = sum(_count(trained[r]) for r in roles if r in trained)
+
+    def eager():
+        with amp:
+            return trainer.train_step()
+
+    return Workload(eager=eager, params=params, precision="autocast" if precision != "fp32" else "weights",
+                    modules=list(trained.values()))
+
+
+def _graph_capture(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """Capture `fn` into a CUDA graph (after warming it up on a side stream, as CUDA graphs require)."""
+    import torch
+
+    stream = torch.cuda.Stream()
+    stream.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(stream):
+        for _ in range(3):
+            fn()
+    torch.cuda.current_stream().wait_stream(stream)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        fn()
+    return graph.replay

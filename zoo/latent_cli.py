@@ -1,0 +1,143 @@
+"""`zoo reconstruct`, `zoo interpolate`, `zoo edit` and `zoo latent-map`: the latent-space tools as
+pictures. Inputs are held-out digits (the validation split) at the model's resolution.
+Nothing here imports torch at module level, so `zoo --help` stays fast.
+"""
+from __future__ import annotations
+
+
+def _common(p, default_output: str) -> None:
+    p.add_argument("name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("-n", type=int, default=8, help="number of held-out digits (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="which held-out digits (and samples) to use")
+    p.add_argument("--scale", type=int, default=2, help="enlarge the picture by this factor (default 2)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("-o", "--output", default=default_output, help="PNG file to write")
+
+
+def _load(args):
+    import zoo
+    from zoo.errors import ZooError
+
+    model = zoo.load(args.name, device=args.device)
+    if "encoder" not in model.components:
+        raise ZooError(f"{model.name} has no encoder; {args.command} needs one")
+    return model
+
+
+def _held_out(model, n: int, seed: int):
+    """`n` validation digits (images, labels), chosen by `seed`."""
+    import torch
+
+    from zoo.latent import digits
+
+    data = digits(model, "val")
+    if n < 1 or n > len(data):
+        raise SystemExit(f"zoo: -n must be between 1 and {len(data)}, got {n}")
+    idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    return data.images[idx], data.labels[idx]
+
+
+def _labels_if_conditional(model, labels):
+    return labels if model.components["encoder"].condition.kind == "class" else None
+
+
+def _save(model, images, args, nrow: int) -> None:
+    from zoo.images import save_grid
+
+    path = save_grid(images.cpu(), args.output, value_range=model.sampler.output.value_range, nrow=nrow,
+                     scale=args.scale)
+    print(f"wrote {path}")
+
+
+def cmd_reconstruct(args) -> int:
+    import torch
+
+    model = _load(args)
+    x, y = _held_out(model, args.n, args.seed)
+    recon = model.reconstruct(x, _labels_if_conditional(model, y))
+    _save(model, torch.cat([x.to(recon), recon]), args, nrow=args.n)  # row 1: inputs, row 2: reconstructions
+    return 0
+
+
+def cmd_interpolate(args) -> int:
+    import torch
+
+    model = _load(args)
+    x, y = _held_out(model, 2 * args.n, args.seed)
+    c = _labels_if_conditional(model, y)
+    rows = [model.interpolate(x[2 * i], x[2 * i + 1], steps=args.steps, method=args.method,
+                              c=c[2 * i] if c is not None else None) for i in range(args.n)]
+    _save(model, torch.cat(rows), args, nrow=args.steps)  # one strip per row, from a to b
+    return 0
+
+
+def cmd_edit(args) -> int:
+    import torch
+
+    from zoo.latent import digits_attribute_vector
+
+    model = _load(args)
+    if "edit" not in model.tasks:
+        raise SystemExit(f"zoo edit: {model.name} does not support edit")
+    try:
+        vector = digits_attribute_vector(model, args.attribute)
+    except ValueError as exc:  # an unknown attribute: say which ones exist
+        raise SystemExit(f"zoo edit: {exc}") from None
+    x, y = _held_out(model, args.n, args.seed)
+    c = _labels_if_conditional(model, y)
+    strengths = torch.linspace(-args.strength, args.strength, args.columns).tolist()
+    columns = [model.edit(x, vector, s, c) for s in strengths]
+    # row i: digit i decoded with the attribute vector added at each strength, from -S to +S
+    grid = torch.stack(columns, 1).flatten(0, 1)
+    _save(model, grid, args, nrow=len(strengths))
+    return 0
+
+
+def cmd_latent_map(args) -> int:
+    from zoo.latent import digits, encode_images, latent_map
+
+    model = _load(args)
+    shape = tuple(model.components["encoder"].latent.shape)
+    if shape != (2,):
+        raise SystemExit(f"zoo latent-map: {model.name} has {shape} latent codes; a latent map needs 2-D codes "
+                         "(train the model with latent_dim=2, e.g. aae.digits-2d-mixture)")
+    data = digits(model, args.split)
+    codes = encode_images(model, data.images, data.labels)
+    prior = model.components["encoder"].latent.sample(len(codes))
+    path = latent_map(codes, data.labels, args.output, prior_samples=prior, size=args.size)
+    print(f"wrote {path}")
+    return 0
+
+
+def add_reconstruct_command(subparsers) -> None:
+    p = subparsers.add_parser("reconstruct", help="held-out digits (top row) and their reconstructions")
+    _common(p, "reconstruct.png")
+    p.set_defaults(func=cmd_reconstruct)
+
+
+def add_interpolate_command(subparsers) -> None:
+    p = subparsers.add_parser("interpolate", help="decoded strips between the codes of pairs of held-out digits")
+    _common(p, "interpolate.png")
+    p.add_argument("--method", choices=("linear", "slerp"), default="linear")
+    p.add_argument("--steps", type=int, default=10, help="images per strip (default 10)")
+    p.set_defaults(func=cmd_interpolate, n=4)
+
+
+def add_edit_command(subparsers) -> None:
+    p = subparsers.add_parser("edit", help="add an attribute vector (Larsen 2016) to held-out digits' codes")
+    _common(p, "edit.png")
+    p.add_argument("--attribute", required=True, help="measured digits attribute: thickness, slant, width, height")
+    p.add_argument("--strength", type=float, default=2.0, help="largest multiple of the vector (default 2)")
+    p.add_argument("--columns", type=int, default=5, help="strengths from -S to +S (default 5)")
+    p.set_defaults(func=cmd_edit)
+
+
+def add_latent_map_command(subparsers) -> None:
+    p = subparsers.add_parser("latent-map", help="2-D codes of the held-out digits coloured by digit, "
+                                                 "over samples of the prior (grey)")
+    p.add_argument("name")
+    p.add_argument("--split", choices=("val", "train", "all"), default="val")
+    p.add_argument("--size", type=int, default=512, help="picture size in pixels")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("-o", "--output", default="latent-map.png")
+    p.set_defaults(func=cmd_latent_map)
