@@ -110,3 +110,11 @@ def test_default_plugins_mirror_the_entry_points():
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["genzoo"]
     assert declared == DEFAULT_PLUGINS
+
+
+def test_output_cut_short_by_a_pipe_is_no_error():
+    """`zoo plugins | head -1`: the reader leaves early; zoo exits quietly instead of a traceback."""
+    result = subprocess.run(f"{sys.executable} -m zoo.cli plugins | head -c 1", shell=True, cwd=str(ROOT),
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout == "["
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
