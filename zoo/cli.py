@@ -108,6 +108,8 @@ def _train_recipe(args) -> str:
 
     words = ["zoo", "train", args.architecture, "--dataset", args.dataset, "--steps", str(args.steps),
              "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--precision", args.precision]
+    if args.data_root:
+        words += ["--data-root", args.data_root]
     if args.config:
         words += ["--config", *args.config]
     if args.ema is not None:
@@ -138,7 +140,7 @@ def cmd_train(args) -> int:
             recipe=_train_recipe(args), precision=args.precision, ema=args.ema,
             clip_grad_norm=args.clip_grad_norm, resume=args.resume, checkpoint_every=args.checkpoint_every,
             sample_every=args.sample_every, log_every=args.log_every, tensorboard=args.tensorboard,
-            progress=False if args.no_progress else None)
+            progress=False if args.no_progress else None, data_root=args.data_root)
     except (ValueError, FileExistsError, RuntimeError) as exc:  # bad options, an earlier run's folder
         print(f"zoo train: error: {exc}", file=sys.stderr)
         return 2
@@ -189,6 +191,8 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train an architecture on a dataset and save it in the Hub layout")
     p.add_argument("architecture")
     p.add_argument("--dataset", default="digits")
+    p.add_argument("--data-root", metavar="PATH", help="the folder of a dataset that reads files "
+                                                       "(--dataset folder: your own images or .npy voxels)")
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)

@@ -325,14 +325,16 @@ def _set_rng_state(state: Mapping[str, Any], device: torch.device) -> None:
 
 
 # -- train an architecture on a dataset, end to end ------------------------------------------------
-def _build_dataset(builder: str, **kwargs):
+def _build_dataset(builder: str, root: str | None = None, **kwargs):
     from zoo.records import import_object
 
     cls = import_object(builder)
     params = inspect.signature(cls).parameters
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         kwargs = {k: v for k, v in kwargs.items() if k in params}
-    return cls(**kwargs)
+        if root is not None and "root" not in params:
+            raise ValueError(f"dataset {builder} takes no data root (it needs no files)")
+    return cls(**kwargs) if root is None else cls(root=root, **kwargs)
 
 
 def train_architecture(architecture: str, *, dataset: str = "digits", steps: int, out: str | Path,
@@ -340,11 +342,12 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
                        device: str = "cpu", log_every: int = 50, progress: bool | None = None,
                        recipe: str = "", precision: str = "fp32", ema: float | None = None,
                        clip_grad_norm: float | None = None, resume: bool = False, checkpoint_every: int = 0,
-                       sample_every: int = 0, tensorboard: bool = False,
+                       sample_every: int = 0, tensorboard: bool = False, data_root: str | None = None,
                        evaluate: Callable[[Any], Mapping[str, float]] | None = None) -> Path:
     """Train `architecture` on a registered dataset for `steps` steps in all and save the Hub layout to
     `out` (config.json, one safetensors per component, `ema` included, a model card with the recipe).
 
+    `data_root` is the folder of a dataset that reads files (`folder`: your own images or voxels).
     `out` also receives log.jsonl, samples/ and, with `checkpoint_every`, checkpoints/ (which
     `resume=True` continues from). Under torchrun every rank runs this; rank 0 writes. `evaluate`
     measures the trained model (e.g. the digits judge's scores) for the model card.
@@ -364,8 +367,8 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
     torch.manual_seed(seed)
     model = api.create(architecture, config=config)
     cat = registry.catalog()
-    data = _build_dataset(cat.get("dataset", dataset).builder, resolution=model.config.get("resolution"),
-                          split="train")
+    data = _build_dataset(cat.get("dataset", dataset).builder, root=data_root,
+                          resolution=model.config.get("resolution"), split="train")
     batches = TensorBatches(data.tensors(), batch_size=batch_size, seed=seed)
     objective = build.build_objective(model.architecture, model.config, cat)
     if ctx.enabled:  # ranks draw different noise from here on (the weights are broadcast by DDP)

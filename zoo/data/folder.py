@@ -17,8 +17,8 @@ The split is fixed by the file's relative path: a file is in "val" when the CRC-
 the lowest `val_percent` percent, so adding files never moves old ones between splits; split="all"
 takes every file. `seed` changes nothing (files are not random) and exists for a uniform signature.
 Items load lazily, one file per __getitem__; `tensors()` loads the split once (up to `limit` files) for
-in-memory training. `root` defaults to the GENZOO_FOLDER_ROOT environment variable, so
-`GENZOO_FOLDER_ROOT=~/celeba zoo train ... --dataset folder` works.
+in-memory training. `zoo train ... --dataset folder --data-root ~/celeba` passes `root`; without it,
+`root` defaults to the GENZOO_FOLDER_ROOT environment variable.
 """
 from __future__ import annotations
 

@@ -1,0 +1,31 @@
+"""`zoo train --dataset folder --data-root PATH`: a user's own images train the same way."""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+import zoo
+from zoo.cli import main
+
+
+def test_zoo_train_on_a_folder_of_images(tmp_path):
+    rng = np.random.default_rng(0)
+    for cls in ("cats", "dogs"):
+        (tmp_path / "data" / cls).mkdir(parents=True)
+        for i in range(12):
+            pixels = rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "data" / cls / f"{i}.png")
+    out = tmp_path / "run"
+    assert main(["train", "dcgan", "--dataset", "folder", "--data-root", str(tmp_path / "data"), "--steps", "2",
+                 "--batch-size", "4", "--no-progress", "--out", str(out),
+                 "--config", "resolution=16", "g_width=4", "d_width=4", "latent_dim=8"]) == 0
+    model = zoo.load(f"local-dir:{out}")
+    assert model.generate(2, seed=0).shape == (2, 3, 16, 16)
+    assert "--data-root" in (out / "README.md").read_text()
+
+
+def test_a_data_root_for_a_dataset_that_reads_no_files_is_refused(tmp_path, capsys):
+    code = main(["train", "dcgan", "--dataset", "digits", "--data-root", str(tmp_path), "--steps", "1",
+                 "--out", str(tmp_path / "run"), "--no-progress"])
+    assert code == 2
+    assert "takes no data root" in capsys.readouterr().err
