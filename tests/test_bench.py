@@ -114,21 +114,25 @@ def test_summarize_and_percentile_edge_cases():
 
 
 # -- failures become rows -----------------------------------------------------------------------
-class OOMAbove(nn.Module):
+def _oom_above(limit):
     """A generator that runs out of memory above a batch size (the injected failing model)."""
+    from zoo.interfaces import Generator
 
-    def __init__(self, limit):
-        super().__init__()
-        from zoo.interfaces import ConditionSpec, LatentSpec, OutputSpec
+    class OOMAbove(Generator):
+        def __init__(self, limit):
+            super().__init__()
+            from zoo.interfaces import ConditionSpec, LatentSpec, OutputSpec
 
-        self.limit, self.latent = limit, LatentSpec((4,))
-        self.condition, self.output = ConditionSpec(), OutputSpec((1, 2, 2))
-        self.linear = nn.Linear(4, 4)
+            self.limit, self.latent = limit, LatentSpec((4,))
+            self.condition, self.output = ConditionSpec(), OutputSpec((1, 2, 2))
+            self.linear = nn.Linear(4, 4)
 
-    def forward(self, z, c=None):
-        if z.shape[0] > self.limit:
-            raise torch.OutOfMemoryError(f"CUDA out of memory. Tried to allocate {z.shape[0]} GiB")
-        return self.linear(z).view(-1, 1, 2, 2)
+        def forward(self, z, c=None):
+            if z.shape[0] > self.limit:
+                raise torch.OutOfMemoryError(f"CUDA out of memory. Tried to allocate {z.shape[0]} GiB")
+            return self.linear(z).view(-1, 1, 2, 2)
+
+    return OOMAbove(limit)
 
 
 def failing_spec(limit):
@@ -137,7 +141,7 @@ def failing_spec(limit):
 
     arch = Architecture(name="oom", paper=Paper("t", "a", 2000), components={"generator": "x:y"})
     return bench.ModelSpec("oom", "oom", "test", ("generate",),
-                           build=lambda: model_class(("generate",))(arch, {"generator": OOMAbove(limit)}, {}))
+                           build=lambda: model_class(("generate",))(arch, {"generator": _oom_above(limit)}, {}))
 
 
 def test_oom_is_a_row_with_the_error_never_a_smaller_batch():

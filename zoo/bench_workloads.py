@@ -118,8 +118,8 @@ def build_workload(model, task: str, batch_size: int, *, dtype: str = "fp32", de
     generator = model.sampler if "generator" in needs else None
     encoder = comps["encoder"] if "encoder" in needs else None
     if task == "generate":
-        z = generator.latent.sample(batch_size, generator=gen).to(device=device, dtype=dt) \
-            if generator.latent is not None else None
+        z = generator.sample_latent(batch_size, generator=gen, device="cpu")
+        z = z.to(device=device, dtype=dt) if z is not None else None
         c = random_condition(generator.condition, batch_size, device, dt, gen)
         if z is None and c is None:
             raise UnsupportedError(f"{model.name}: the generator takes neither a latent nor a condition")

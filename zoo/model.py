@@ -62,7 +62,7 @@ class GenerateTask:
         """`n` samples in the generator's output range; class labels are drawn when `c` is None."""
         g = self.sampler
         gen = torch.Generator().manual_seed(seed) if seed is not None else None
-        z = g.latent.sample(n, generator=gen) if g.latent is not None else None
+        z = g.sample_latent(n, generator=gen, device="cpu")  # a plugin may override the prior
         if c is None and g.condition.kind != "none":
             c = g.sample_condition(n, generator=gen, device="cpu")
         outs = []

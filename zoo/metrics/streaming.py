@@ -89,7 +89,7 @@ def generated_batches(model, n: int, *, seed: int = 0, batch_size: int = 64, dev
     """
     g = model.sampler
     gen = torch.Generator().manual_seed(seed)
-    z = g.latent.sample(n, generator=gen) if g.latent is not None else None
+    z = g.sample_latent(n, generator=gen, device="cpu")
     c = g.sample_condition(n, generator=gen, device="cpu") if g.condition.kind != "none" else None
     indices = indices if indices is not None else range(n)
     lo, hi = indices.start, indices.stop

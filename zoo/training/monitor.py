@@ -77,7 +77,7 @@ class SampleGrid:
 
         device = next(generator.parameters()).device
         gen = torch.Generator().manual_seed(self.seed)
-        z = latent.sample(self.n, generator=gen).to(device)
+        z = generator.sample_latent(self.n, generator=gen, device="cpu").to(device)
         c = None
         if condition.kind == "class":
             c = (torch.arange(self.n) % condition.num_classes).to(device)
