@@ -137,6 +137,34 @@ def test_k_steps_per_phase_and_lazy_interval():
     assert len(served) == len(obj.calls)  # a fresh mini-batch for every repeat
 
 
+class SharedBatchObjective(Objective):
+    """Two phases on one mini-batch (AAE's reconstruction then regularisation phase)."""
+
+    def __init__(self) -> None:
+        self.seen = []
+
+    def update_groups(self):
+        return (UpdateGroup("d", ("d",), SGD1), UpdateGroup("g", ("g",), SGD1))
+
+    def schedule(self, step):
+        return (Phase("g", ("g",)), Phase("d", ("d",), new_batch=False))
+
+    def losses(self, phase, batch, models):
+        self.seen.append((phase, int(batch["i"])))
+        group = "g" if phase == "g" else "d"
+        return PhaseLosses({group: models[group].weight.sum() * 0})
+
+
+def test_a_phase_can_reuse_the_previous_phases_batch():
+    counter = iter(range(100))
+    batches = ({"i": torch.tensor(next(counter))} for _ in range(100))
+    obj = SharedBatchObjective()
+    trainer = Trainer({"d": nn.Linear(1, 1), "g": nn.Linear(1, 1)}, obj, batches)
+    trainer.train_step()
+    trainer.train_step()
+    assert obj.seen == [("g", 0), ("d", 0), ("g", 1), ("d", 1)]
+
+
 class LazyPenalty(Objective):
     def update_groups(self):
         return (UpdateGroup("w", ("w",), SGD1),)

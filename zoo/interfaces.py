@@ -303,6 +303,9 @@ class Phase:
     groups: tuple[str, ...]
     repeats: int = 1
     interval: int = 1
+    # False: reuse the previous phase's mini-batch, as when one batch serves both of AAE's phases
+    # (Makhzani 2016, Sec. 2) or a pix2pix/CycleGAN discriminator and generator update
+    new_batch: bool = True
 
 
 @dataclass(frozen=True)

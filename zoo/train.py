@@ -105,6 +105,7 @@ class Trainer:
         begin = getattr(self.objective, "begin_step", None)
         if begin is not None:
             begin(self.step, self.models)
+        batch = None
         for phase in self.objective.schedule(self.step):
             interval = getattr(phase, "interval", 1)
             if interval < 1:
@@ -113,7 +114,8 @@ class Trainer:
                 continue
             models = self._phase_models(phase.groups)
             for _ in range(phase.repeats):
-                batch = _to_device(next(self.batches), self.device)
+                if batch is None or getattr(phase, "new_batch", True):
+                    batch = _to_device(next(self.batches), self.device)
                 with self.precision.autocast():
                     out = self.objective.losses(phase.name, batch, models)
                 logs.update(self._apply(phase.groups, out, scale=interval))
