@@ -15,6 +15,7 @@ from zoo.latent import encode_images, prior_classifier_accuracy
 from zoo.train import Trainer
 from zoo_plugins.aae import priors
 from zoo_plugins.aae.objective import AdversarialAutoencoderObjective, reconstruction_loss
+from zoo_plugins.aae.optim import StepDecayAdamSpec
 
 
 def tiny(**overrides):
@@ -52,6 +53,42 @@ def test_shapes_and_sampling_from_each_prior(prior):
     assert model["discriminator"](torch.zeros(4, 2)).shape == (4,)
     with pytest.raises(zoo.errors.ShapeError, match=r"\(N, 2\)"):
         model["discriminator"](torch.zeros(4, 3))
+
+
+def test_universal_posterior_draws_a_fresh_code_per_call():
+    model = tiny(posterior="universal", noise_dim=3)
+    x = torch.rand(5, 1, 8, 8) * 2 - 1
+    a, b = model.encode(x), model.encode(x)
+    assert a.shape == (5, 2) and not torch.allclose(a, b)  # z = f(x, η): the noise is an input
+    assert model["encoder"].hidden[1][0].in_features == 64 + 3
+    with pytest.raises(ValueError, match="noise_dim"):
+        tiny(posterior="universal", noise_dim=0)
+    with pytest.raises(ValueError, match="posterior must be one of"):
+        tiny(posterior="flow")
+
+
+def test_rates_drop_after_the_decay_step_and_resume_in_place():
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = StepDecayAdamSpec("adam", lr=0.1, decay_after=2, decay=0.1).build([w])
+    rates = []
+    for _ in range(4):
+        w.grad = torch.ones(1)
+        opt.step()
+        rates.append(opt.param_groups[0]["lr"])
+    assert rates == pytest.approx([0.1, 0.1, 0.01, 0.01])  # updates 1-2 at the rate, 3-4 at a tenth
+    # Adam with a constant gradient steps by ~lr each update: 2 x 0.1 then 2 x 0.01
+    assert w.item() == pytest.approx(-0.22, abs=1e-3)
+    resumed = StepDecayAdamSpec("adam", lr=0.1, decay_after=2, decay=0.1).build([w])
+    resumed.load_state_dict(opt.state_dict())
+    w.grad = torch.ones(1)
+    resumed.step()
+    assert resumed.param_groups[0]["lr"] == pytest.approx(0.01)
+    # the discriminator takes d_steps updates per training step, so its decay counts d_steps times as many
+    objective = AdversarialAutoencoderObjective(d_steps=3, lr_decay_step=100)
+    assert objective.d_opt.decay_after == 300 and objective.g_opt.decay_after == 100
+    assert [p.repeats for p in objective.schedule(0)] == [1, 3, 1]
+    with pytest.raises(ValueError, match="d_steps"):
+        AdversarialAutoencoderObjective(d_steps=0)
 
 
 def test_phase_losses_by_hand():
@@ -124,7 +161,10 @@ def test_short_training_learns_to_reconstruct_and_match_the_prior():
 def test_shipped_codes_are_hard_to_tell_from_the_prior(name):
     model = zoo.load(name)
     data = Digits(resolution=32, split="all")
-    codes = encode_images(model, data.images)
+    torch.manual_seed(0)
+    with torch.no_grad():  # the codes the discriminator saw in training: a sample for a stochastic encoder
+        codes = model.encode(data.images, sample=True)
     prior = model["encoder"].latent.sample(len(codes), generator=torch.Generator().manual_seed(0))
-    # an encoder whose codes ignore the prior is told apart at ~1.0; the shipped ones measure 0.58-0.77
-    assert prior_classifier_accuracy(codes, prior, steps=300) < 0.8
+    # an encoder whose codes ignore the prior is told apart at ~1.0; the shipped ones measure 0.52-0.56 with
+    # this 300-step classifier (0.55-0.58 with the 1000-step one of registry.yaml)
+    assert prior_classifier_accuracy(codes, prior, steps=300) < 0.62

@@ -22,10 +22,12 @@ def register_architectures(register):
                     "discriminator": "zoo_plugins.aae.networks:LatentDiscriminator"},
         # Appendix A (MNIST): encoder, decoder and discriminator are MLPs of two ReLU layers (1000 units),
         # an 8-d code with a Gaussian prior; 192/128 units here keep the shipped weights under 3 MB.
+        # noise_dim (the universal approximator posterior's η) is not given in the paper; lr_decay_step=0
+        # keeps the rates constant, the shipped sets drop them late in training as the paper does.
         default_config={"latent_dim": 8, "resolution": 32, "channels": 1, "hidden": 192, "d_hidden": 128,
                         "prior": "gaussian", "posterior": "deterministic", "reconstruction": "bernoulli",
                         "generator_loss": "nonsaturating", "lr": 3e-4, "d_lr": 3e-4, "beta1": 0.5,
-                        "beta2": 0.999},
+                        "beta2": 0.999, "d_steps": 1, "noise_dim": 8, "lr_decay_step": 0, "lr_decay": 0.1},
         test_config={"resolution": 8, "hidden": 16, "d_hidden": 16, "latent_dim": 2},
         tasks=("generate", "encode", "reconstruct", "interpolate", "edit"),
         objective="aae",

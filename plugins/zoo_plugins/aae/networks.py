@@ -1,12 +1,15 @@
 """The AAE's networks (Makhzani et al. 2016, Appendix A): MLPs of two ReLU hidden layers.
 
-- encoder q(z|x): deterministic by default (the paper's choice for its experiments, Sec. 2), or a
-  Gaussian posterior (posterior="gaussian", reparameterised, returning a Posterior);
+- encoder q(z|x), the three choices of Sec. 2: deterministic (the default), a Gaussian posterior
+  (posterior="gaussian", reparameterised, returning a Posterior), or the universal approximator
+  posterior (posterior="universal": z = f(x, η) with noise η ~ N(0, I) of `noise_dim` dimensions as an
+  extra input, so q(z|x) is any distribution the network can shape);
 - decoder p(x|z): sigmoid output (ink probabilities), shown in [-1, 1];
 - discriminator: on the latent code, telling prior samples (real) from codes (fake), LeakyReLU.
 """
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from zoo.errors import ShapeError
@@ -14,7 +17,7 @@ from zoo.interfaces import (ConditionSpec, Discriminator, Encoder, Generator, La
                             check_shape)
 from zoo_plugins.aae.priors import PriorLatentSpec, check_prior
 
-POSTERIORS = ("deterministic", "gaussian")
+POSTERIORS = ("deterministic", "gaussian", "universal")
 
 
 def _mlp(n_in: int, hidden: int) -> nn.Sequential:
@@ -25,19 +28,25 @@ class AAEEncoder(Encoder):
     condition = ConditionSpec()
 
     def __init__(self, latent_dim: int = 8, resolution: int = 32, channels: int = 1, hidden: int = 192,
-                 prior: str = "gaussian", posterior: str = "deterministic"):
+                 prior: str = "gaussian", posterior: str = "deterministic", noise_dim: int = 8):
         super().__init__()
         check_prior(prior, latent_dim)
         if posterior not in POSTERIORS:
             raise ValueError(f"posterior must be one of {POSTERIORS}, got {posterior!r}")
+        if posterior == "universal" and int(noise_dim) < 1:
+            raise ValueError(f"the universal approximator posterior needs noise_dim >= 1, got {noise_dim}")
         self.input = OutputSpec((channels, resolution, resolution))
         self.latent = PriorLatentSpec((latent_dim,), prior=prior)
         self.posterior = posterior
-        self.hidden = nn.Sequential(nn.Flatten(), _mlp(channels * resolution ** 2, hidden))
+        self.noise_dim = int(noise_dim) if posterior == "universal" else 0
+        self.hidden = nn.Sequential(nn.Flatten(), _mlp(channels * resolution ** 2 + self.noise_dim, hidden))
         self.code = nn.Linear(hidden, latent_dim)
         self.logvar = nn.Linear(hidden, latent_dim) if posterior == "gaussian" else None
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor | Posterior:
+        x = x.flatten(1)
+        if self.noise_dim:  # a fresh η per call: the code is a sample of q(z|x)
+            x = torch.cat([x, torch.randn(len(x), self.noise_dim, device=x.device, dtype=x.dtype)], 1)
         h = self.hidden(x)
         if self.logvar is None:
             return self.code(h)
