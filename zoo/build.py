@@ -1,7 +1,8 @@
 """Build an architecture's components from a flat config.
 
 Each component class receives the config keys its constructor names (timm-style kwargs); a key no
-component accepts is an error, so a typo in `--config` never passes silently.
+component accepts is an error, so a typo in `--config` never passes silently. `instantiate` is that
+rule, also used for objectives and datasets.
 """
 from __future__ import annotations
 
@@ -22,11 +23,20 @@ def merged_config(arch: records.Architecture, overrides: Mapping[str, Any] | Non
     return config
 
 
-def _accepted(cls) -> set[str] | None:
-    params = inspect.signature(cls.__init__).parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return None  # takes everything
-    return {p.name for p in params if p.name != "self"}
+def instantiate(cls, options: Mapping[str, Any], required: Mapping[str, Any] | None = None, *,
+                what: str = "", names: Mapping[str, str] | None = None):
+    """`cls(**required, **options)`, keeping only the options its signature names (all of them when it
+    takes **kwargs); a required key it does not take is a ValueError naming `what`. `names` words keys
+    for that message ("root" -> "data root")."""
+    required = dict(required or {})
+    params = inspect.signature(cls).parameters.values()
+    if not any(p.kind is p.VAR_KEYWORD for p in params):
+        accepted = {p.name for p in params}
+        unknown = [(names or {}).get(k, k) for k in required if k not in accepted]
+        if unknown:
+            raise ValueError(f"{what or cls.__name__} takes no {', '.join(unknown)}")
+        options = {k: v for k, v in options.items() if k in accepted}
+    return cls(**{**options, **required})
 
 
 def build_components(arch: records.Architecture, config: Mapping[str, Any],
@@ -36,10 +46,7 @@ def build_components(arch: records.Architecture, config: Mapping[str, Any],
     for role, path in arch.components.items():
         if roles is not None and role not in roles:
             continue
-        cls = records.import_object(path)
-        accepted = _accepted(cls)
-        kwargs = dict(config) if accepted is None else {k: v for k, v in config.items() if k in accepted}
-        built[role] = cls(**kwargs)
+        built[role] = instantiate(records.import_object(path), config)
     return built
 
 
@@ -47,7 +54,4 @@ def build_objective(arch: records.Architecture, config: Mapping[str, Any], catal
     if arch.objective is None:
         raise RegistryError(f"architecture {arch.name!r} declares no objective; it cannot be trained here")
     record = catalog.get("objective", arch.objective)
-    cls = records.import_object(record.builder)
-    accepted = _accepted(cls)
-    kwargs = dict(config) if accepted is None else {k: v for k, v in config.items() if k in accepted}
-    return cls(**kwargs)
+    return instantiate(records.import_object(record.builder), config)

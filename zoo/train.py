@@ -11,7 +11,6 @@ The parts live in zoo.training (one job each); this module puts them together.
 """
 from __future__ import annotations
 
-import inspect
 import logging
 import random
 import signal
@@ -327,18 +326,6 @@ def _set_rng_state(state: Mapping[str, Any], device: torch.device) -> None:
 
 
 # -- train an architecture on a dataset, end to end ------------------------------------------------
-def _build_dataset(builder: str, root: str | None = None, **kwargs):
-    from zoo.records import import_object
-
-    cls = import_object(builder)
-    params = inspect.signature(cls).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in params}
-        if root is not None and "root" not in params:
-            raise ValueError(f"dataset {builder} takes no data root (it needs no files)")
-    return cls(**kwargs) if root is None else cls(root=root, **kwargs)
-
-
 def train_architecture(architecture: str, *, dataset: str = "digits", steps: int, out: str | Path,
                        config: Mapping[str, Any] | None = None, batch_size: int = 64, seed: int = 0,
                        device: str = "cpu", log_every: int = 50, progress: bool | None = None,
@@ -355,6 +342,7 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
     measures the trained model (e.g. the digits judge's scores) for the model card.
     """
     from zoo import api, build, registry
+    from zoo.data import build_dataset
     from zoo.data.batches import TensorBatches
     from zoo.hub import save_pretrained
 
@@ -369,8 +357,8 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
     torch.manual_seed(seed)
     model = api.create(architecture, config=config)
     cat = registry.catalog()
-    data = _build_dataset(cat.get("dataset", dataset).builder, root=data_root,
-                          resolution=model.config.get("resolution"), split="train")
+    data = build_dataset(dataset, {"resolution": model.config.get("resolution"), "split": "train"},
+                         **({"root": data_root} if data_root is not None else {}))
     batches = TensorBatches(data.tensors(), batch_size=batch_size, seed=seed)
     objective = build.build_objective(model.architecture, model.config, cat)
     if ctx.enabled:  # ranks draw different noise from here on (the weights are broadcast by DDP)

@@ -151,33 +151,14 @@ def render(dataset, n: int = 16, title: str = ""):
     return sheet
 
 
-def build_dataset(name: str, split: str = "val", resolution: int | None = None, seed: int = 0,
-                  root: str | None = None, size: int | None = None):
-    """A registered dataset by name, with the common keyword arguments it accepts."""
-    import inspect
-
-    from zoo import registry
-    from zoo.records import import_object
-
-    cls = import_object(registry.catalog().get("dataset", name).builder)
-    accepted = inspect.signature(cls).parameters
-    kwargs = {"split": split, "seed": seed}
-    if resolution is not None:
-        kwargs["resolution"] = resolution
-    if root is not None:
-        kwargs["root"] = root
-    if size is not None and "size" in accepted:
-        kwargs["size"] = size
-    unknown = [k for k in kwargs if k not in accepted]
-    if unknown:
-        raise ValueError(f"dataset {name!r} takes no {', '.join(unknown)}")
-    return cls(**kwargs)
-
-
 def show_dataset(name: str, output: str | Path, split: str = "val", n: int = 16, resolution: int | None = None,
                  seed: int = 0, root: str | None = None) -> Path:
     """Write one PNG of the first `n` items of a registered dataset's split."""
-    dataset = build_dataset(name, split, resolution, seed, root, size=n)  # procedural sets build only n items
+    from zoo.data import build_dataset
+
+    required = {"split": split, "seed": seed}
+    required.update({k: v for k, v in (("resolution", resolution), ("root", root)) if v is not None})
+    dataset = build_dataset(name, {"size": n}, **required)  # procedural sets build only n items
     image = render(dataset, n, title=f"{name} ({split})")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,6 @@ and in its model card (README.md, "Measured metrics"); for `local-dir:` models, 
 """
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -29,20 +28,15 @@ def default_extractor(against: str) -> str:
 
 def reference_images(against: str, *, resolution: int, channels: int, split: str | None = None):
     """(images in [-1, 1], description) of a registered dataset or a folder of images."""
-    from zoo import registry
-    from zoo.records import import_object
+    from zoo.data import build_dataset
 
     if os.path.isdir(against):
-        record, kwargs, what = registry.catalog().get("dataset", "folder"), {"root": against}, f"folder {against}"
-        kwargs["split"] = split or "all"
+        name, split, what, options = "folder", split or "all", f"folder {against}", {"root": against}
     else:
-        record, kwargs, what = registry.catalog().get("dataset", against), {"split": split or "train"}, against
-    cls = import_object(record.builder)
-    params = inspect.signature(cls).parameters
-    kwargs.update(resolution=resolution, channels=channels)
-    dataset = cls(**{k: v for k, v in kwargs.items() if k in params})
-    images = dataset.tensors()["image"]
-    return images, f"{what} ({kwargs['split']} split, {len(images)} images)"
+        name, split, what, options = against, split or "train", against, {}
+    options.update(split=split, resolution=resolution, channels=channels)
+    images = build_dataset(name, options).tensors()["image"]
+    return images, f"{what} ({split} split, {len(images)} images)"
 
 
 def evaluate(name: str, metrics: Sequence[str] = ("fid",), *, against: str = "digits", n: int = 10000,
