@@ -91,6 +91,26 @@ def gaussian_nll_per_sample(mean: Tensor, logvar: Tensor, target: Tensor) -> Ten
     return nll.flatten(1).sum(1)
 
 
+PIXEL_LIKELIHOODS = ("bernoulli", "gaussian")
+# Without a floor, a Gaussian decoder's variance on always-blank pixels collapses and the density diverges.
+MIN_PIXEL_LOGVAR = -6.0
+
+
+def check_pixel_likelihood(likelihood: str) -> str:
+    if likelihood not in PIXEL_LIKELIHOODS:
+        raise ValueError(f"likelihood must be one of {PIXEL_LIKELIHOODS}, got {likelihood!r}")
+    return likelihood
+
+
+def pixel_nll_per_sample(likelihood: str, logits: Tensor, logvar: Tensor | None, x: Tensor) -> Tensor:
+    """−log p(x|z) in nats per image for images `x` in [-1, 1] modelled as ink (x + 1)/2 in [0, 1]:
+    Bernoulli on `logits`, or Gaussian with mean sigmoid(logits) and log-variance `logvar`."""
+    ink = (x + 1) / 2
+    if check_pixel_likelihood(likelihood) == "bernoulli":
+        return bernoulli_nll_per_sample(logits, ink)
+    return gaussian_nll_per_sample(logits.sigmoid(), logvar, ink)
+
+
 def gradient_penalty(critic, real: Tensor, fake: Tensor, c: Tensor | None = None) -> Tensor:
     """WGAN-GP: E[(‖∇D(x̂)‖₂ − 1)²] on random interpolates x̂ (Gulrajani 2017, Eq. 3)."""
     alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)

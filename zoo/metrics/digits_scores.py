@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from zoo.images import to_range
 from zoo.metrics.frechet import FeatureStats, frechet_distance_from_stats
 from zoo.metrics.inception_score import inception_score
 
@@ -69,10 +70,7 @@ def _generate(model, n: int, seed: int, labels: Tensor | None, batch_size: int) 
         kwargs["batch_size"] = batch_size
     images = model.generate(n, **kwargs).float().cpu()
     output = getattr(model.sampler, "output", None)
-    low, high = getattr(output, "value_range", (-1.0, 1.0))
-    if (low, high) != (-1.0, 1.0):
-        images = (images - low) / (high - low) * 2 - 1
-    return images
+    return to_range(images, tuple(getattr(output, "value_range", (-1.0, 1.0))), (-1.0, 1.0))
 
 
 def judge_model(model, n: int = 2000, seed: int = 0, against: str = "val", batch_size: int = 256,

@@ -15,10 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo.interfaces import ConditionSpec, Encoder, Generator, LatentSpec, OutputSpec, Posterior
-from zoo.losses import bernoulli_nll_per_sample, gaussian_nll_per_sample
-
-LIKELIHOODS = ("bernoulli", "gaussian")
-MIN_LOGVAR = -6.0  # keeps the Gaussian decoder's density finite on always-blank pixels
+from zoo.losses import MIN_PIXEL_LOGVAR, check_pixel_likelihood, pixel_nll_per_sample
 
 
 def _mlp(n_in: int, hidden: int) -> nn.Sequential:
@@ -46,9 +43,7 @@ class ConditionalDecoder(Generator):
     def __init__(self, latent_dim: int = 16, resolution: int = 32, channels: int = 1, num_classes: int = 10,
                  hidden: int = 192, likelihood: str = "bernoulli"):
         super().__init__()
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
-        self.likelihood = likelihood
+        self.likelihood = check_pixel_likelihood(likelihood)
         self.condition = ConditionSpec("class", num_classes=num_classes)
         self.latent = LatentSpec((latent_dim,))
         self.output = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
@@ -61,7 +56,7 @@ class ConditionalDecoder(Generator):
     def _params(self, z: Tensor, c: Tensor) -> tuple[Tensor, Tensor | None]:
         h = self.hidden(torch.cat([z, F.one_hot(c, self.num_classes).to(z.dtype)], 1))
         shape = (-1, *self.output.shape)
-        logvar = self.logvar(h).clamp(min=MIN_LOGVAR).view(shape) if self.logvar is not None else None
+        logvar = self.logvar(h).clamp(min=MIN_PIXEL_LOGVAR).view(shape) if self.logvar is not None else None
         return self.logits(h).view(shape), logvar
 
     def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
@@ -73,7 +68,4 @@ class ConditionalDecoder(Generator):
         if c is None:
             raise ValueError("ConditionalDecoder.nll needs the labels c")
         logits, logvar = self._params(z, c)
-        ink = (x + 1) / 2
-        if self.likelihood == "bernoulli":
-            return bernoulli_nll_per_sample(logits, ink)
-        return gaussian_nll_per_sample(logits.sigmoid(), logvar, ink)
+        return pixel_nll_per_sample(self.likelihood, logits, logvar, x)

@@ -12,17 +12,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from zoo.interfaces import ConditionSpec, Encoder, Generator, LatentSpec, OutputSpec, Posterior
-from zoo.losses import bernoulli_nll_per_sample, gaussian_nll_per_sample
-
-LIKELIHOODS = ("bernoulli", "gaussian")
-# Without a floor, the variance of always-blank pixels collapses and the density diverges.
-MIN_LOGVAR = -6.0
-
-
-def check_likelihood(likelihood: str) -> str:
-    if likelihood not in LIKELIHOODS:
-        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
-    return likelihood
+from zoo.losses import MIN_PIXEL_LOGVAR, check_pixel_likelihood, pixel_nll_per_sample
 
 
 class GaussianMLPEncoder(Encoder):
@@ -47,7 +37,7 @@ class MLPDecoder(Generator):
     def __init__(self, latent_dim: int = 16, resolution: int = 32, channels: int = 1, hidden: int = 256,
                  likelihood: str = "bernoulli"):
         super().__init__()
-        self.likelihood = check_likelihood(likelihood)
+        self.likelihood = check_pixel_likelihood(likelihood)
         self.latent = LatentSpec((latent_dim,))
         self.output = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
         pixels = channels * resolution ** 2
@@ -57,7 +47,7 @@ class MLPDecoder(Generator):
 
     def _params(self, z: Tensor) -> tuple[Tensor, Tensor | None]:
         h = self.hidden(z)
-        logvar = self.logvar(h).clamp(min=MIN_LOGVAR).view(-1, *self.output.shape) if self.logvar is not None else None
+        logvar = self.logvar(h).clamp(min=MIN_PIXEL_LOGVAR).view(-1, *self.output.shape) if self.logvar is not None else None
         return self.logits(h).view(-1, *self.output.shape), logvar
 
     def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
@@ -67,7 +57,4 @@ class MLPDecoder(Generator):
     def nll(self, z: Tensor, x: Tensor, c: Tensor | None = None) -> Tensor:
         """−log p(x|z) per sample, in nats; `x` in [-1, 1]."""
         logits, logvar = self._params(z)
-        ink = (x + 1) / 2
-        if self.likelihood == "bernoulli":
-            return bernoulli_nll_per_sample(logits, ink)
-        return gaussian_nll_per_sample(logits.sigmoid(), logvar, ink)
+        return pixel_nll_per_sample(self.likelihood, logits, logvar, x)
