@@ -109,8 +109,8 @@ def compare(peer: Peer, batch_size: int, *, warmup: int = 1, iters: int = 5, rou
     """Time ours and the peer alternately (ABAB..., so a shared CPU's drift hits both alike)."""
     import torch
 
-    from zoo.flops import count_flops
-    from zoo.timing import WallTimer, run_timed, summarize
+    from zoo.bench.flops import count_flops
+    from zoo.bench.timing import WallTimer, run_timed, summarize
 
     ours, theirs, z, z_peer = pair(peer, batch_size)
     with torch.inference_mode():
@@ -152,7 +152,7 @@ def main(argv=None) -> int:
     if args.json:
         import datetime
 
-        from zoo.devices import environment
+        from zoo.bench.devices import environment
 
         doc = {"schema": "genzoo.peers/1", "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
                timespec="seconds"), "command": "python benchmarks/peers.py " + " ".join(argv or sys.argv[1:]),

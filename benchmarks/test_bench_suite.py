@@ -2,7 +2,7 @@
 
 Quick mode builds test_config models at batch size 2; full mode the default configs at 1 and 64.
 Each case also checks what it ran (output shape, finite losses), so a broken model fails here too.
-`extra_info` carries the FLOPs per sample (zoo.flops convention), batch size, dtype and device.
+`extra_info` carries the FLOPs per sample (zoo.bench.flops convention), batch size, dtype and device.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import math
 def cases():
     """(architecture, task) for every registered architecture and each task it supports."""
     from zoo import registry
-    from zoo.bench_workloads import supported_tasks
+    from zoo.bench.workloads import supported_tasks
 
     cat = registry.catalog()
     return [(name, task) for name in cat.names("architecture")
@@ -24,8 +24,8 @@ def test_benchmark(benchmark, mode, device, dtype, architecture, task, batch_siz
     import torch
 
     from zoo import api, registry
-    from zoo.bench_workloads import build_workload
-    from zoo.flops import FLOPS_CONVENTION, count_flops
+    from zoo.bench.workloads import build_workload
+    from zoo.bench.flops import FLOPS_CONVENTION, count_flops
 
     arch = registry.catalog().architecture(architecture)
     model = api.create(architecture, config=dict(arch.test_config) if mode == "quick" else None)

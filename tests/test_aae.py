@@ -12,7 +12,7 @@ from zoo import build, registry
 from zoo.data.batches import TensorBatches
 from zoo.data.digits import Digits
 from zoo.latent import encode_images, prior_classifier_accuracy
-from zoo.train import Trainer
+from zoo.training.trainer import Trainer
 from zoo_plugins.aae import priors
 from zoo_plugins.aae.objective import AdversarialAutoencoderObjective, reconstruction_loss
 from zoo_plugins.aae.optim import StepDecayAdamSpec

@@ -12,11 +12,12 @@ import pytest
 import torch
 from torch import nn
 
-from zoo import bench, bench_report
-from zoo.bench_workloads import UnsupportedError
-from zoo.devices import gpu_peak
-from zoo.flops import count_flops
-from zoo.timing import WallTimer, percentile, run_timed, summarize
+from zoo import bench
+from zoo.bench import report as bench_report
+from zoo.bench.workloads import UnsupportedError
+from zoo.bench.devices import gpu_peak
+from zoo.bench.flops import count_flops
+from zoo.bench.timing import WallTimer, percentile, run_timed, summarize
 
 
 def stub_timer(durations):
@@ -165,13 +166,13 @@ def test_bad_settings_are_refused_with_what_was_expected():
         bench.BenchSettings(tasks=("sample",))
     with pytest.raises(ValueError, match="fp32"):
         bench.BenchSettings(dtypes=("fp64",))
-    from zoo.devices import check_device
+    from zoo.bench.devices import check_device
 
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
             check_device("cuda")
     with pytest.raises(UnsupportedError):
-        from zoo.bench_workloads import build_workload
+        from zoo.bench.workloads import build_workload
 
         build_workload(failing_spec(1).build(), "encode", 1)
 

@@ -9,7 +9,7 @@ from zoo.data.batches import TensorBatches
 from zoo.data.digits import Digits
 from zoo.elbo import ELBOObjective, elbo
 from zoo.errors import ShapeError
-from zoo.train import Trainer
+from zoo.training.trainer import Trainer
 
 
 def tiny(**overrides):

@@ -10,7 +10,7 @@ from zoo.data.batches import TensorBatches
 from zoo.data.digits import load_digits_tensors
 from zoo.errors import ShapeError
 from zoo.objectives import AdversarialObjective
-from zoo.train import Trainer
+from zoo.training.trainer import Trainer
 
 
 def test_paper_sized_64px_model_has_the_figure_1_widths():

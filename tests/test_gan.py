@@ -13,7 +13,7 @@ from zoo.data.batches import TensorBatches
 from zoo.data.digits import load_digits_tensors
 from zoo.images import to_range
 from zoo.objectives import AdversarialObjective
-from zoo.train import Trainer
+from zoo.training.trainer import Trainer
 
 
 def sigmoid(x):

@@ -6,8 +6,9 @@ import torch.nn.functional as F
 
 import zoo
 from zoo.cli import main
-from zoo.latent import attribute_vector, latent_map, prior_classifier_accuracy
-from zoo.model import slerp
+from zoo.latent import attribute_vector, prior_classifier_accuracy
+from zoo.latent_digits import latent_map
+from zoo.tasks import slerp
 
 
 def test_attribute_vector_by_hand():
@@ -58,7 +59,7 @@ def _thickness(images):
 
 
 def test_edit_moves_thickness_the_right_way():
-    from zoo.latent import digits, digits_attribute_vector
+    from zoo.latent_digits import digits, digits_attribute_vector
 
     model = zoo.load("vae.digits-32")
     assert hasattr(model, "edit") and not hasattr(zoo.create("gan"), "edit")

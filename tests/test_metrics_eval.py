@@ -11,7 +11,8 @@ from torch import nn
 
 from zoo.metrics import distributed
 from zoo.registry import catalog
-from zoo.metrics.eval import evaluate, update_card, update_registry
+from zoo.metrics.eval import evaluate
+from zoo.metrics.records import update_card, update_registry
 from zoo.metrics.extractors import FeatureExtractor
 from zoo.metrics.frechet import FeatureStats
 from zoo.metrics.streaming import ExtractedSet, extract_batches, extract_images, generated_batches
@@ -210,7 +211,7 @@ def test_the_digits_judge_is_an_extractor_by_name():
 
 def test_write_card_resolves_a_registry_name_to_its_entry(tmp_path, monkeypatch):
     from zoo import registry
-    from zoo.metrics.eval import write_results
+    from zoo.metrics.records import write_results
 
     path = tmp_path / "registry.yaml"
     path.write_text(REGISTRY)

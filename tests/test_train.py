@@ -19,7 +19,7 @@ from train_toys import BatchNoiseGAN, PointDiscriminator, PointGenerator, gaussi
 from zoo.data.batches import TensorBatches
 from zoo.interfaces import EMASpec, Objective, OptimizerSpec, Phase, PhaseLosses, UpdateGroup
 from zoo.objectives import AdversarialObjective
-from zoo.train import Trainer
+from zoo.training.trainer import Trainer
 from zoo.training.checkpoint import CheckpointError, load_checkpoint, load_latest, save_checkpoint
 from zoo.training.ema import EMA
 

@@ -9,10 +9,10 @@ import zoo
 from zoo import build, registry
 from zoo.data.batches import TensorBatches
 from zoo.data.digits import Digits
-from zoo.elbo import ELBOObjective, elbo, elbo_terms, importance_weighted_log_likelihood, likelihood_report
+from zoo.elbo import ELBOObjective, elbo, importance_weighted_log_likelihood, likelihood_report
 from zoo.interfaces import Posterior
 from zoo.losses import bernoulli_nll_per_sample, gaussian_nll_per_sample
-from zoo.train import Trainer
+from zoo.training.trainer import Trainer
 
 
 def tiny(arch="vae", **overrides):

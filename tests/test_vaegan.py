@@ -1,6 +1,5 @@
 """VAE-GAN (Larsen et al. 2016): shapes, Algorithm 1's terms by hand, that each network receives
 exactly its own loss's gradient (Dis never sees L_llike), and a short run that learns."""
-import copy
 
 import pytest
 import torch
@@ -10,7 +9,7 @@ import zoo
 from zoo import registry
 from zoo.data.batches import TensorBatches
 from zoo.data.digits import Digits
-from zoo.train import Trainer
+from zoo.training.trainer import Trainer
 from zoo_plugins.vaegan.objective import VAEGANObjective, feature_nll, gan_loss
 
 

@@ -8,7 +8,7 @@ import torch
 from train_toys import BatchNoiseGAN, PointDiscriminator, PointGenerator, point_batches_tensors
 
 from zoo.data.batches import TensorBatches
-from zoo.train import Trainer
+from zoo.training.trainer import Trainer
 from zoo.training import distributed
 
 

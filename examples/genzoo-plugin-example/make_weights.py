@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from zoo.hub import file_hashes
-from zoo.train import train_architecture
+from zoo.training.recipe import train_architecture
 
 STEPS, BATCH_SIZE, SEED = 3000, 64, 0
 TARGET = Path(__file__).resolve().parent / "src" / "genzoo_plugin_example" / "weights" / "digits-16"

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 
-import torch
 from torch import Tensor
 
 from zoo.data.base import check_split, item_rng

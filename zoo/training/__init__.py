@@ -1,4 +1,5 @@
-"""The trainer's parts, one job each: EMA, checkpoints, precision, distributed runs, run monitoring.
+"""Training, one job a module: the Trainer (trainer), `zoo train` end to end (recipe), EMA, checkpoints,
+random-state capture (rng), precision, distributed runs, run monitoring and stopping on a signal.
 
-`zoo.train.Trainer` puts them together; nothing here knows any paper.
+Nothing here knows any paper: an Objective (zoo.interfaces.training) says what to update and how.
 """

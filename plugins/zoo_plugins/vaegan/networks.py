@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-import torch
 from torch import Tensor, nn
 
 from zoo.interfaces import ConditionSpec, Discriminator, Encoder, Generator, LatentSpec, OutputSpec, Posterior

@@ -57,7 +57,7 @@ def add_bench_command(subparsers) -> None:
 
 
 def cmd_bench(args) -> int:
-    from zoo import bench_report
+    from zoo.bench import report as bench_report
 
     if args.compare:
         try:
@@ -69,15 +69,15 @@ def cmd_bench(args) -> int:
         return 0
 
     from zoo import bench
-    from zoo.cli import _parse_kv
+    from zoo.cli.options import parse_kv
 
     try:
         settings = bench.BenchSettings(
             tasks=args.task, batch_sizes=args.batch_size, dtypes=args.dtype, device=args.device,
             warmup=args.warmup, iters=args.iters, compile_mode=args.compile, channels_last=args.channels_last,
             cuda_graphs=args.cuda_graphs, cudnn_benchmark=not args.no_cudnn_benchmark, quick=args.quick,
-            config=_parse_kv(args.config))
-        from zoo.devices import check_device
+            config=parse_kv(args.config))
+        from zoo.bench.devices import check_device
 
         check_device(settings.device)
     except ValueError as exc:
@@ -97,7 +97,7 @@ def cmd_bench(args) -> int:
     for path in bench_report.write_outputs(doc, json_path=args.json, csv_path=args.csv, markdown_path=args.markdown):
         print(f"wrote {path}")
     if args.plot:
-        from zoo.bench_plot import plot_throughput
+        from zoo.bench.plot import plot_throughput
 
         try:
             print(f"wrote {plot_throughput(rows, args.plot, title=f'zoo bench on {settings.device}')}")

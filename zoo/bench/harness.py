@@ -1,9 +1,9 @@
 """The benchmark harness behind `zoo bench`: throughput, latency, memory and FLOP utilisation per row.
 
 A row is one model × task × batch size × dtype on one device. For each row the harness builds the
-model afresh, makes the inputs once, counts the FLOPs of one eager call (zoo.flops), then runs
-`warmup` untimed and `iters` timed calls (zoo.timing) while a probe records peak memory
-(zoo.memory), and divides the FLOP rate by the device's peak for that dtype (zoo.devices).
+model afresh, makes the inputs once, counts the FLOPs of one eager call (zoo.bench.flops), then runs
+`warmup` untimed and `iters` timed calls (zoo.bench.timing) while a probe records peak memory
+(zoo.bench.memory), and divides the FLOP rate by the device's peak for that dtype (zoo.bench.devices).
 
 It never quietly changes what it measures: an out-of-memory at a batch size becomes a row with
 status "oom" and the error, never a retry at a smaller batch; a flag the device or task cannot honour
@@ -21,8 +21,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
-from zoo.bench_workloads import TASKS, UnsupportedError, build_workload, supported_tasks
-from zoo.flops import FLOPS_CONVENTION
+from zoo.bench.workloads import TASKS, UnsupportedError, build_workload, supported_tasks
+from zoo.bench.flops import FLOPS_CONVENTION
 
 SCHEMA = "genzoo.bench/1"
 
@@ -51,7 +51,7 @@ class BenchSettings:
             raise ValueError(f"batch sizes must be positive integers, got {self.batch_sizes}")
         if self.iters < 1 or self.warmup < 0:
             raise ValueError(f"need iters >= 1 and warmup >= 0, got iters={self.iters}, warmup={self.warmup}")
-        from zoo.devices import DTYPES
+        from zoo.bench.devices import DTYPES
 
         bad = [d for d in self.dtypes if d not in DTYPES]
         if bad:
@@ -110,7 +110,7 @@ def resolve_models(names: Iterable[str], *, quick: bool = False,
 
 
 def default_timer(device: str):
-    from zoo.timing import CudaEventTimer, WallTimer
+    from zoo.bench.timing import CudaEventTimer, WallTimer
 
     return CudaEventTimer(device) if device.startswith("cuda") else WallTimer()
 
@@ -148,10 +148,10 @@ def bench_row(spec: ModelSpec, task: str, batch_size: int, dtype: str, settings:
     """Measure one row; failures (OOM, unsupported, errors) become rows with a status and the error."""
     import torch
 
-    from zoo.devices import peak_flops
-    from zoo.flops import count_flops
-    from zoo.memory import MemoryProbe
-    from zoo.timing import run_timed, summarize
+    from zoo.bench.devices import peak_flops
+    from zoo.bench.flops import count_flops
+    from zoo.bench.memory import MemoryProbe
+    from zoo.bench.timing import run_timed, summarize
 
     row: dict[str, Any] = {
         "model": spec.name, "architecture": spec.architecture, "config": spec.config, "task": task,
@@ -197,7 +197,7 @@ def _warm_process() -> None:
     """Import and run the FLOP counter once, so its lazy imports do not count as the first row's memory."""
     import torch
 
-    from zoo.flops import count_flops
+    from zoo.bench.flops import count_flops
 
     count_flops(lambda: torch.mm(torch.ones(2, 2), torch.ones(2, 2)))
 
@@ -211,13 +211,13 @@ def plan(specs: list[ModelSpec], settings: BenchSettings) -> list[tuple[ModelSpe
 def _prepare_device(settings: BenchSettings) -> str:
     import torch
 
-    from zoo.devices import check_device
+    from zoo.bench.devices import check_device
 
     check_device(settings.device)
     if settings.device.startswith("cuda"):
         torch.backends.cudnn.benchmark = settings.cudnn_benchmark
         return torch.cuda.get_device_name(torch.device(settings.device))
-    from zoo.devices import cpu_name
+    from zoo.bench.devices import cpu_name
 
     return cpu_name()
 
@@ -227,7 +227,7 @@ def run_bench(specs: list[ModelSpec], settings: BenchSettings, *, progress: bool
     """Measure every planned row in this process, with a progress bar on stderr."""
     from tqdm import tqdm
 
-    from zoo.devices import peak_flops
+    from zoo.bench.devices import peak_flops
 
     device_name = _prepare_device(settings)
     for dtype in settings.dtypes:  # measure CPU peaks before any row, so rows' memory readings exclude it
@@ -282,7 +282,7 @@ def settings_from_json(data: Mapping[str, Any]) -> BenchSettings:
 
 def document(rows: list[dict[str, Any]], settings: BenchSettings, *, command: str = "") -> dict[str, Any]:
     """The JSON document of a run: schema, when, what ran it, the environment and the rows."""
-    from zoo.devices import environment
+    from zoo.bench.devices import environment
 
     return {
         "schema": SCHEMA,
@@ -301,7 +301,7 @@ def document(rows: list[dict[str, Any]], settings: BenchSettings, *, command: st
 
 
 def _worker() -> int:
-    """`python -m zoo.bench` reads {"name", "settings"} on stdin and prints the rows as one JSON line."""
+    """`python -m zoo.bench` (zoo/bench/__main__.py) reads {"name", "settings"} on stdin and prints the rows as one JSON line."""
     request = json.loads(sys.stdin.read())
     settings = settings_from_json(request["settings"])
     specs = resolve_models([request["name"]], quick=settings.quick, config=settings.config)
@@ -309,6 +309,3 @@ def _worker() -> int:
     print(json.dumps(rows))
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(_worker())

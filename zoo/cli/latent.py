@@ -28,7 +28,7 @@ def _held_out(model, n: int, seed: int):
     """`n` validation digits (images, labels), chosen by `seed`."""
     import torch
 
-    from zoo.latent import digits
+    from zoo.latent_digits import digits
 
     data = digits(model, "val")
     if n < 1 or n > len(data):
@@ -74,7 +74,7 @@ def cmd_interpolate(args) -> int:
 def cmd_edit(args) -> int:
     import torch
 
-    from zoo.latent import digits_attribute_vector
+    from zoo.latent_digits import digits_attribute_vector
 
     model = _load(args)
     if "edit" not in model.tasks:
@@ -94,7 +94,8 @@ def cmd_edit(args) -> int:
 
 
 def cmd_latent_map(args) -> int:
-    from zoo.latent import digits, encode_images, latent_map
+    from zoo.latent import encode_images
+    from zoo.latent_digits import digits, latent_map
 
     model = _load(args)
     shape = tuple(model.components["encoder"].latent.shape)

@@ -7,7 +7,7 @@ device copies, no sampling). The tasks:
   random condition tensors of the declared shape), in inference mode;
 - encode: the encoder's forward on random images of its input shape;
 - reconstruct: encode, then decode the code (the posterior mean) with the generator;
-- train-step: one `zoo.train.Trainer.train_step()` of the architecture's own objective on a random
+- train-step: one `zoo.training.trainer.Trainer.train_step()` of the architecture's own objective on a random
   batch of the right shape ({"image"} in [-1, 1], plus {"label"} for class-conditional models), so it
   includes every phase of the schedule (e.g. k discriminator updates then one generator update).
 
@@ -90,7 +90,7 @@ def build_workload(model, task: str, batch_size: int, *, dtype: str = "fp32", de
     """Prepare `model` (moved, cast) and the inputs of one benchmark row; compile with Workload.runner."""
     import torch
 
-    from zoo.devices import torch_dtype
+    from zoo.bench.devices import torch_dtype
 
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
@@ -154,7 +154,7 @@ def _train_step(model, batch_size, dt, device, channels_last, gen) -> Workload:
     import torch
 
     from zoo import build, registry
-    from zoo.train import Trainer
+    from zoo.training.trainer import Trainer
 
     arch = model.architecture
     if not arch.objective:

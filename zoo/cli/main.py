@@ -1,0 +1,118 @@
+"""The `zoo` command's parser and entry point. Parsing and `zoo list` never import torch; commands that
+run models do. Each group of subcommands lives in its own module of zoo/cli/."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from zoo.cli.models import cmd_generate, cmd_info, cmd_list, cmd_plugins, cmd_push
+from zoo.cli.train import cmd_train
+
+
+def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zoo", description="genzoo: a zoo of deep generative models for vision")
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list architectures, or weight sets with --pretrained")
+    p.add_argument("pattern", nargs="?", help="glob or substring to filter names")
+    p.add_argument("--pretrained", action="store_true", help="list pretrained weight sets (arch.tag)")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("info", help="paper, components, parameter counts, config, tasks, weight source")
+    p.add_argument("name", help="architecture or weight set")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("generate", help="sample a grid of images into a PNG")
+    p.add_argument("name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--label", help="class label(s) for conditional models: one, or one per sample, comma-separated")
+    p.add_argument("--scale", type=int, default=2, help="enlarge the grid by this factor (default 2)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("-o", "--output", default="samples.png", help="PNG file to write")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("plugins", help="installed plugins as JSON, with load errors")
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser("train", help="train an architecture on a dataset and save it in the Hub layout")
+    p.add_argument("architecture")
+    p.add_argument("--dataset", default="digits")
+    p.add_argument("--data-root", metavar="PATH", help="the folder of a dataset that reads files "
+                                                       "(--dataset folder: your own images or .npy voxels)")
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--config", nargs="*", default=[], metavar="K=V", help="config overrides")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
+                   help="mixed precision: bf16 (CPU or CUDA) or fp16 (CUDA, with loss scaling)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
+                   help="write a checkpoint every N steps and at the end (default: none)")
+    p.add_argument("--sample-every", type=int, default=0, metavar="N",
+                   help="save a sample grid every N steps (always one at the end)")
+    p.add_argument("--log-every", type=int, default=50, metavar="N", help="log the losses every N steps")
+    p.add_argument("--ema", type=float, nargs="?", const=0.999, metavar="DECAY",
+                   help="keep an EMA of the generator (decay 0.999 if none given), saved as 'ema'")
+    p.add_argument("--clip-grad-norm", type=float, metavar="MAX", help="clip each group's gradient norm")
+    p.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard (needs tensorboard)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("push", help="upload a saved folder to the Hugging Face Hub")
+    p.add_argument("folder")
+    p.add_argument("repo_id")
+    p.add_argument("--revision")
+    p.add_argument("--private", action="store_true")
+    p.set_defaults(func=cmd_push)
+
+    from zoo.cli.data import add_data_command
+    add_data_command(sub)
+    from zoo.cli.eval import add_eval_command
+    add_eval_command(sub)
+
+    from zoo.cli.bench import add_bench_command
+    add_bench_command(sub)
+    from zoo.cli import latent as latent_cli
+    for add in (latent_cli.add_reconstruct_command, latent_cli.add_interpolate_command,
+                latent_cli.add_edit_command, latent_cli.add_latent_map_command):
+        add(sub)
+
+    if with_plugins:
+        from zoo import registry
+
+        registry.plugin_manager().register_commands(sub)
+    return parser
+
+
+def _version() -> str:
+    from zoo import __version__
+
+    return f"genzoo {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from zoo.errors import ZooError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except ZooError as exc:
+        print(f"zoo: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `zoo plugins | head`: the reader has gone, which is no error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
