@@ -73,16 +73,30 @@ class ObjectiveRecord:
 @dataclass(frozen=True)
 class WeightFile:
     filename: str
-    sha256: str
+    sha256: str | None  # None only for an official file whose publisher states no checksum
 
 
 @dataclass(frozen=True)
 class WeightSource:
-    """Where a weight set lives on the Hub, pinned by checksums."""
+    """Where a weight set's files live, pinned by checksums.
 
-    repo_id: str
+    A genzoo-layout source is a Hub repo whose `files` map each role and "config" to a file.
+    An official source names the authors' file(s) and the `converter` (a registered Converter) that
+    turns them into our state dicts: on the Hub (`repo_id`), or at the authors' own address (`url`,
+    the base that each filename is joined to). Where no public source states a file's sha256, the
+    file's `sha256` is None, `unpinned` says why, and loading it needs an explicit opt-in.
+    """
+
+    repo_id: str | None = None
     revision: str = "main"
-    files: Mapping[str, WeightFile] = field(default_factory=dict)  # role or "config" -> file
+    files: Mapping[str, WeightFile] = field(default_factory=dict)  # role, "config" or an official file's key
+    url: str | None = None
+    converter: str | None = None
+    unpinned: str = ""
+
+    @property
+    def official(self) -> bool:
+        return self.converter is not None
 
 
 @dataclass(frozen=True)
@@ -110,12 +124,18 @@ class WeightSet:
 
 @dataclass(frozen=True)
 class Converter:
-    """Reads an official checkpoint format into our state dicts."""
+    """Reads an official checkpoint format into our state dicts.
+
+    `builder` names a function `convert(paths: Mapping[str, Path]) -> (config, {role: state_dict})`,
+    `paths` keyed like the source's `files`; it reads files only through zoo.readers (never executing
+    code from a file). `format` is what `zoo convert FILE --format F` calls it.
+    """
 
     name: str
     architecture: str
-    builder: str  # "module:function" (path) -> {role: state_dict}, config
+    builder: str
     description: str = ""
+    format: str = ""
     plugin: str = ""
 
 

@@ -151,24 +151,36 @@ def parse_registry(data: Any, origin: str = "registry.yaml") -> list[records.Wei
 
 def _parse_source(src: Any, where: str) -> records.WeightSource:
     if not isinstance(src, Mapping):
-        raise RegistryError(f"{where}: field 'source' must be a mapping with repo_id, revision, files")
-    if not src.get("repo_id") or "/" not in str(src["repo_id"]):
+        raise RegistryError(f"{where}: field 'source' must be a mapping with repo_id (or url), revision, files")
+    converter = src.get("converter")
+    url = src.get("url")
+    if url is not None and not converter:
+        raise RegistryError(f"{where}: field 'source.url' is for official files and needs 'source.converter'")
+    if url is None and (not src.get("repo_id") or "/" not in str(src["repo_id"])):
         raise RegistryError(f"{where}: field 'source.repo_id' must look like 'org/name'")
     files = src.get("files")
     if not isinstance(files, Mapping) or not files:
         raise RegistryError(f"{where}: field 'source.files' must map each component to a filename and sha256")
-    if "config" not in files:
+    if "config" not in files and not converter:
         raise RegistryError(f"{where}: field 'source.files' must include 'config' (config.json)")
     parsed = {}
     for role, spec in files.items():
         if not isinstance(spec, Mapping) or "filename" not in spec or "sha256" not in spec:
             raise RegistryError(f"{where}: field 'source.files.{role}' needs 'filename' and 'sha256'")
+        if spec["sha256"] is None and converter and src.get("unpinned"):
+            parsed[str(role)] = records.WeightFile(filename=str(spec["filename"]), sha256=None)
+            continue
         digest = str(spec["sha256"]).lower()
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise RegistryError(f"{where}: field 'source.files.{role}.sha256' is not a sha256 hex digest")
+            raise RegistryError(f"{where}: field 'source.files.{role}.sha256' is not a sha256 hex digest"
+                                + " (an official file without a published "
+                                "checksum has sha256: null and says why in 'source.unpinned')")
         parsed[str(role)] = records.WeightFile(filename=str(spec["filename"]), sha256=digest)
-    return records.WeightSource(repo_id=str(src["repo_id"]), revision=str(src.get("revision", "main")),
-                                files=parsed)
+    return records.WeightSource(repo_id=str(src["repo_id"]) if src.get("repo_id") else None,
+                                revision=str(src.get("revision", "main")), files=parsed,
+                                url=str(url) if url is not None else None,
+                                converter=str(converter) if converter else None,
+                                unpinned=str(src.get("unpinned") or ""))
 
 
 def load_registry_yaml(path: Path | None = None) -> list[records.WeightSet]:
