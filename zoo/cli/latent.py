@@ -15,10 +15,10 @@ def _common(p, default_output: str) -> None:
 
 
 def _load(args):
-    import zoo
+    from zoo import api
     from zoo.errors import ZooError
 
-    model = zoo.load(args.name, device=args.device)
+    model = api.load(args.name, device=args.device)
     if "encoder" not in model.components:
         raise ZooError(f"{model.name} has no encoder; {args.command} needs one")
     return model

@@ -57,10 +57,10 @@ def cmd_info(args) -> int:
 def cmd_generate(args) -> int:
     import torch
 
-    import zoo
+    from zoo import api
     from zoo.images import save_grid
 
-    model = zoo.load(args.name, device=args.device)
+    model = api.load(args.name, device=args.device)
     c = torch.tensor([int(v) for v in args.label.split(",")]) if args.label else None
     if c is not None and len(c) == 1:
         c = c.repeat(args.n)

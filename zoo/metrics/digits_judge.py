@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo.errors import WeightsNotFoundError
-from zoo.metrics.extractors import FeatureExtractor, check_images
+from zoo.metrics.extractor_base import FeatureExtractor, check_images
 from zoo.metrics.resize import resize
 
 RESOLUTION = 32

@@ -41,7 +41,7 @@ def evaluate(name: str, metrics: Sequence[str] = ("fid",), *, against: str = "di
              batch_size: int = 64, device: str = "cpu", seed: int = 0, split: str | None = None,
              use_cache: bool = True) -> dict[str, Any]:
     """{"model", "metrics": {metric: {name: number}}, "protocol": {extractor, against, n, seed}}."""
-    import zoo
+    from zoo import api
     from zoo import registry
     from zoo.metrics.extractors import get_extractor
     from zoo.metrics.streaming import extract_generated, extract_images
@@ -57,7 +57,7 @@ def evaluate(name: str, metrics: Sequence[str] = ("fid",), *, against: str = "di
     if n < 2:
         raise ValueError(f"-n must be at least 2 samples, got {n}")
 
-    model = zoo.load(name, device=device, roles=("generator", "ema"))
+    model = api.load(name, device=device, roles=("generator", "ema"))
     if model.sampler.output.kind != "image":
         raise ValueError(f"{name} generates {model.sampler.output.kind}; these metrics measure images")
     channels, height, _ = model.sampler.output.shape

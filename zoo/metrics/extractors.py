@@ -14,65 +14,19 @@ Images arrive as float (N, C, H, W) in [-1, 1]; each extractor converts channels
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from zoo.errors import ShapeError, UnknownNameError
+from zoo.errors import UnknownNameError
+from zoo.metrics.extractor_base import FeatureExtractor, check_images, state_dict_hash  # noqa: F401 (public here)
 from zoo.metrics.resize import RESIZE_FILTERS, resize
 
 # Preprocessing of the Inception graph's input, by reference implementation:
 #   "tf": the original TF code and torch-fidelity: uint8 → TF1 bilinear to 299 → (x − 128) / 128
 #   "pytorch-fid": uint8/255 → PyTorch bilinear to 299 → 2x − 1
 INCEPTION_PRESETS = {"tf": ("tf1-bilinear", "tf"), "pytorch-fid": ("bilinear", "unit")}
-
-
-class FeatureExtractor(nn.Module):
-    """Base of all extractors (duck typing with the same attributes works too)."""
-
-    name: str = ""
-    feature_dim: int = 0
-    num_classes: int | None = None
-    input_range = (-1.0, 1.0)
-
-    def features(self, images: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def logits(self, images: Tensor) -> Tensor:
-        raise NotImplementedError(f"extractor {self.name!r} has no classifier (num_classes is None)")
-
-    def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Both at once; subclasses that get them from one forward pass override this."""
-        feats = self.features(images)
-        return feats, (self.logits(images) if self.num_classes else None)
-
-    def identity(self) -> dict[str, Any]:
-        """What determines this extractor's outputs (the feature-cache key): name and a weights hash."""
-        return {"name": self.name, "state": state_dict_hash(self)}
-
-
-def state_dict_hash(module: nn.Module) -> str:
-    from zoo.metrics.cache import hash_tensor
-
-    digest = hashlib.sha256()
-    for key, t in sorted(module.state_dict().items()):
-        digest.update(key.encode())
-        hash_tensor(digest, t)
-    return digest.hexdigest()
-
-
-def check_images(images: Tensor, channels: tuple[int, ...] = (1, 3)) -> Tensor:
-    """Float (N, C, H, W) images with C in `channels`; a clear error otherwise."""
-    if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] not in channels:
-        shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
-        raise ShapeError(f"expected float images of shape (N, C, H, W) with C in {channels}, "
-                         f"values in [-1, 1]; got {shape}")
-    if not images.is_floating_point():
-        raise ShapeError(f"expected float images in [-1, 1], got dtype {images.dtype} "
-                         "(convert uint8 with x / 127.5 - 1)")
-    return images
 
 
 @contextlib.contextmanager
