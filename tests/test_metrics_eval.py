@@ -183,12 +183,16 @@ def test_zoo_eval_end_to_end_on_a_local_model(tmp_path, cache_dir, capsys):
     for key in ("fid=", "is=", "kid=", "precision=", "recall="):
         assert key in out
     card = (folder / "README.md").read_text()
-    assert "| fid | fid=" in card and "tiny_extractor vs digits (train split" in card
+    assert "| fid | fid=" in card and "tiny_extractor vs digits (val split, 359 images" in card
 
 
-def test_evaluate_refuses_paired_metrics_and_too_few_samples():
-    with pytest.raises(ValueError, match="paired"):
+def test_evaluate_refuses_paired_metrics_for_a_noise_model_and_too_few_samples():
+    from zoo.errors import ZooError
+
+    with pytest.raises(ZooError, match="image-to-image model.*dcgan.digits-32 generates from noise"):
         evaluate("dcgan", ["psnr"])
+    with pytest.raises(ValueError, match="run them separately"):
+        evaluate("dcgan", ["psnr", "fid"])
     with pytest.raises(ValueError, match="at least 2"):
         evaluate("dcgan", ["fid"], n=1)
 

@@ -62,6 +62,19 @@ def supported_tasks(arch) -> list[str]:
     return tasks
 
 
+def unsupported_reason(arch, task: str) -> str:
+    """Why `arch` has no `task` row (for the line `zoo bench` prints instead of leaving it out silently)."""
+    if task in ("encode", "reconstruct") and "encoder" not in arch.components:
+        return "no encoder"
+    if task == "reconstruct" and "reconstruct" not in arch.tasks:
+        return "its tasks do not include reconstruct"
+    if task == "generate" and "generator" not in arch.components:
+        return "no generator"
+    if task == "train-step" and not arch.objective:
+        return "no objective to train with"
+    return f"{task} is not a benchmark task of it"
+
+
 def _count(module) -> int:
     return sum(p.numel() for p in module.parameters())
 

@@ -84,9 +84,7 @@ def cmd_bench(args) -> int:
         print(f"zoo bench: {exc}", file=sys.stderr)
         return 2
     specs = bench.resolve_models(args.names, quick=args.quick, config=settings.config)
-    skipped = [s.name for s in specs if not set(settings.tasks) & set(s.tasks)]
-    if skipped:
-        print(f"zoo bench: skipping {', '.join(skipped)}: no task among {', '.join(settings.tasks)}", file=sys.stderr)
+    _say_skipped_tasks(specs, settings.tasks)
     progress = not args.no_progress
     rows = (bench.run_isolated(specs, settings, progress=progress) if args.isolate
             else bench.run_bench(specs, settings, progress=progress))
@@ -104,3 +102,18 @@ def cmd_bench(args) -> int:
         except ValueError as exc:
             print(f"zoo bench: --plot: {exc}", file=sys.stderr)
     return 0 if all(r["status"] in ("ok", "oom", "unsupported") for r in rows) else 1
+
+
+def _say_skipped_tasks(specs, tasks) -> None:
+    """One line per model and asked-for task it has no row for, with the reason."""
+    from zoo import registry
+    from zoo.bench.workloads import unsupported_reason
+
+    catalog = registry.catalog()
+    for spec in specs:
+        missing = [t for t in tasks if t not in spec.tasks]
+        if not missing:
+            continue
+        arch = catalog.architecture(spec.architecture)
+        reasons = "; ".join(f"no {t} ({unsupported_reason(arch, t)})" for t in missing)
+        print(f"zoo bench: {spec.name}: {reasons}", file=sys.stderr)

@@ -12,9 +12,9 @@ from zoo.metrics.records import write_results
 def add_eval_command(subparsers) -> None:
     p = subparsers.add_parser("eval", help="measure sample quality (FID, IS, KID, precision/recall)")
     p.add_argument("name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
-    p.add_argument("--metric", default="fid", help="comma-separated: fid,is,kid,pr (default fid)")
+    p.add_argument("--metric", default="fid", help="comma-separated: fid,is,kid,pr (sample sets), or psnr,ssim (image-to-image models against a paired dataset such as photos-sr); default fid")
     p.add_argument("--against", default="digits", help="registered dataset name or a folder of images")
-    p.add_argument("--split", help="dataset split of the reference images (default train; all for a folder)")
+    p.add_argument("--split", help="split of the reference images (default val, the held-out split; a folder: all of it)")
     p.add_argument("-n", type=int, default=10000, help="number of generated samples (default 10000)")
     p.add_argument("--extractor", help="inception-fid, digits-judge, timm:<model> or module:callable "
                                        "(default: digits-judge for digits data, else inception-fid)")
@@ -55,7 +55,8 @@ def cmd_eval(args) -> int:
         print(json.dumps(result, indent=2))
     else:
         p = result["protocol"]
-        print(f"{result['model']}: {p['n']} samples (seed {p['seed']}) vs {p['against']}, extractor {p['extractor']}")
+        how = f", extractor {p['extractor']}" if "extractor" in p else f", {p['convention']}"
+        print(f"{result['model']}: {p['n']} samples (seed {p['seed']}) vs {p['against']}{how}")
         for metric, values in result["metrics"].items():
             print(f"  {metric:10s} " + "  ".join(f"{k}={v}" for k, v in values.items()))
     if args.write_card:

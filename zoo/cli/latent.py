@@ -5,10 +5,10 @@ Nothing here imports torch at module level, so `zoo --help` stays fast.
 from __future__ import annotations
 
 
-def _common(p, default_output: str) -> None:
+def _common(p, default_output: str, default_n: int = 8, n_help: str = "number of held-out digits") -> None:
     p.add_argument("name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
-    p.add_argument("-n", type=int, default=8, help="number of held-out digits (default 8)")
-    p.add_argument("--seed", type=int, default=0, help="which held-out digits (and samples) to use")
+    p.add_argument("-n", type=int, default=default_n, help=f"{n_help} (default {default_n})")
+    p.add_argument("--seed", type=int, default=0, help="which held-out digits (and samples) to use (default 0)")
     p.add_argument("--scale", type=int, default=2, help="enlarge the picture by this factor (default 2)")
     p.add_argument("--device", default="cpu")
     p.add_argument("-o", "--output", default=default_output, help="PNG file to write")
@@ -104,7 +104,9 @@ def cmd_latent_map(args) -> int:
                          "(train the model with latent_dim=2, e.g. aae.digits-2d-mixture)")
     data = digits(model, args.split)
     codes = encode_images(model, data.images, data.labels)
-    prior = model.components["encoder"].latent.sample(len(codes))
+    import torch
+
+    prior = model.components["encoder"].latent.sample(len(codes), generator=torch.Generator().manual_seed(args.seed))
     path = latent_map(codes, data.labels, args.output, prior_samples=prior, size=args.size)
     print(f"wrote {path}")
     return 0
@@ -118,10 +120,10 @@ def add_reconstruct_command(subparsers) -> None:
 
 def add_interpolate_command(subparsers) -> None:
     p = subparsers.add_parser("interpolate", help="decoded strips between the codes of pairs of held-out digits")
-    _common(p, "interpolate.png")
+    _common(p, "interpolate.png", default_n=4, n_help="number of strips, each between two held-out digits")
     p.add_argument("--method", choices=("linear", "slerp"), default="linear")
     p.add_argument("--steps", type=int, default=10, help="images per strip (default 10)")
-    p.set_defaults(func=cmd_interpolate, n=4)
+    p.set_defaults(func=cmd_interpolate)
 
 
 def add_edit_command(subparsers) -> None:
@@ -138,7 +140,8 @@ def add_latent_map_command(subparsers) -> None:
                                                  "over samples of the prior (grey)")
     p.add_argument("name")
     p.add_argument("--split", choices=("val", "train", "all"), default="val")
-    p.add_argument("--size", type=int, default=512, help="picture size in pixels")
+    p.add_argument("--size", type=int, default=512, help="picture size in pixels (default 512)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the prior samples drawn behind the codes (default 0)")
     p.add_argument("--device", default="cpu")
     p.add_argument("-o", "--output", default="latent-map.png")
     p.set_defaults(func=cmd_latent_map)

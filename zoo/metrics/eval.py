@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Sequence
 
+from zoo.metrics.paired import PAIRED_METRICS, evaluate_paired, paired_task
 from zoo.metrics.records import round_value
 
-PAIRED_METRICS = ("psnr", "ssim")  # image-to-image metrics: zoo.metrics.psnr_ssim, not `zoo eval`
+# The reference images' split when none is given: the held-out split, on which the README's and the
+# registry's numbers are measured (a folder has no split: all of it).
+DEFAULT_SPLIT = "val"
 
 
 def default_extractor(against: str) -> str:
@@ -23,16 +26,36 @@ def default_extractor(against: str) -> str:
     return "digits-judge" if against.startswith("digits") and not os.path.isdir(against) else "inception-fid"
 
 
-def reference_images(against: str, *, resolution: int, channels: int, split: str | None = None):
-    """(images in [-1, 1], description) of a registered dataset or a folder of images."""
-    from zoo.data import build_dataset
+def check_reference(against: str) -> None:
+    """A registered dataset or an existing folder; otherwise an error that suggests close names (before
+    any network is built or weights fetched)."""
+    from zoo import registry
+    from zoo.errors import UnknownNameError
 
     if os.path.isdir(against):
-        name, split, what, options = "folder", split or "all", f"folder {against}", {"root": against}
+        return
+    datasets = registry.catalog().by_kind["dataset"]
+    if against not in datasets:
+        raise UnknownNameError("data set or folder", against, datasets)
+
+
+def reference_data(against: str, *, split: str | None = None, **options) -> tuple[dict, str, str]:
+    """(the dataset's tensors, its name, its split) for a registered dataset or a folder of images."""
+    from zoo.data import build_dataset
+
+    check_reference(against)
+    if os.path.isdir(against):
+        name, split, options = "folder", split or "all", {**options, "root": against}
     else:
-        name, split, what, options = against, split or "train", against, {}
-    options.update(split=split, resolution=resolution, channels=channels)
-    images = build_dataset(name, options).tensors()["image"]
+        name, split = against, split or DEFAULT_SPLIT
+    return build_dataset(name, {**options, "split": split}).tensors(), name, split
+
+
+def reference_images(against: str, *, resolution: int, channels: int, split: str | None = None):
+    """(images in [-1, 1], description) of a registered dataset or a folder of images."""
+    tensors, _, split = reference_data(against, split=split, resolution=resolution, channels=channels)
+    images = tensors["image"]
+    what = f"folder {against}" if os.path.isdir(against) else against
     return images, f"{what} ({split} split, {len(images)} images)"
 
 
@@ -48,11 +71,17 @@ def evaluate(name: str, metrics: Sequence[str] = ("fid",), *, against: str = "di
     from zoo.records import import_object
 
     metrics = [m.strip() for m in metrics if m.strip()]
+    catalog = registry.catalog()
+    for m in metrics:
+        catalog.get("metric", m)  # an unknown metric suggests close names
+    check_reference(against)
     paired = [m for m in metrics if m in PAIRED_METRICS]
     if paired:
-        raise ValueError(f"{', '.join(paired)} compare paired images (super-resolution), not samples with a "
-                         "dataset: use zoo.metrics.psnr_ssim.psnr/ssim on (output, target) pairs")
-    catalog = registry.catalog()
+        if len(paired) != len(metrics):
+            raise ValueError(f"{', '.join(paired)} compare outputs with targets and the other metrics compare "
+                             "sample sets: run them separately")
+        return _evaluate_paired(name, paired, against=against, n=n, split=split, batch_size=batch_size,
+                                device=device, seed=seed)
     builders = {m: import_object(catalog.get("metric", m).builder) for m in metrics}
     if n < 2:
         raise ValueError(f"-n must be at least 2 samples, got {n}")
@@ -72,4 +101,22 @@ def evaluate(name: str, metrics: Sequence[str] = ("fid",), *, against: str = "di
     for metric, fn in builders.items():
         values = fn(fake, real)
         results[metric] = {k: round_value(v) for k, v in values.items()}
+    return {"model": model.name, "metrics": results, "protocol": protocol}
+
+
+def _evaluate_paired(name: str, metrics: Sequence[str], *, against: str, n: int, split: str | None,
+                     batch_size: int, device: str, seed: int) -> dict[str, Any]:
+    from zoo import api
+
+    model = api.load(name, device=device, roles=("generator", "ema"))
+    paired_task(model)  # refuse a noise-to-image model before building any data
+    out_shape = tuple(model.sampler.output.shape)
+    cond_shape = tuple(model.sampler.condition.shape or out_shape)
+    options = {"resolution": out_shape[-1], "channels": out_shape[0], "seed": seed}
+    if cond_shape[-1] and out_shape[-1] % cond_shape[-1] == 0 and out_shape[-1] != cond_shape[-1]:
+        options["scale"] = out_shape[-1] // cond_shape[-1]
+    pairs, dataset, split = reference_data(against, split=split, **options)
+    results = evaluate_paired(model, metrics, pairs, n=n, batch_size=batch_size, crop_border=options.get("scale", 0))
+    protocol = {"against": f"{dataset} ({split} split, {next(iter(results.values()))['images']} pairs)",
+                "n": n, "seed": seed, "convention": "Y channel, 8-bit, border = scale (zoo.metrics.psnr_ssim)"}
     return {"model": model.name, "metrics": results, "protocol": protocol}
