@@ -88,8 +88,8 @@ def _body(model, extra: Mapping[str, Any], name: str, metrics: Mapping[str, Any]
     arch, paper = model.architecture, model.architecture.paper
     reference = f"[{paper}]({arxiv_url(paper.arxiv)})" if paper.arxiv else str(paper)
     lines = [f"# {name}", "",
-             f"A `{arch.name}` model for [genzoo](https://pypi.org/project/genzoo/): "
-             f"{arch.description or paper.title}.", "",
+             (f"A `{arch.name}` model for [genzoo](https://pypi.org/project/genzoo/): "
+              f"{arch.description or paper.title}."), "",
              f"**Paper**: {reference}", "",
              "## Use", "", "```python", "import zoo",
              f"model = zoo.load({extra.get('load_name', 'local-dir:PATH')!r})", "```", "",
