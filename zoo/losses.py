@@ -124,3 +124,23 @@ def r1_penalty(real_logits: Tensor, real: Tensor) -> Tensor:
     """R1: ½·E[‖∇D(x)‖²] on real data (Mescheder 2018); `real` must require grad. Scale by γ outside."""
     (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
     return 0.5 * grad.pow(2).flatten(1).sum(1).mean()
+
+
+# -- feature matching ----------------------------------------------------------------------------
+def feature_matching_loss(real_features, fake_features) -> Tensor:
+    """Σ over scales k and layers i of (1/N_i)·‖D_k⁽ⁱ⁾(x) − D_k⁽ⁱ⁾(G(s))‖₁ (pix2pixHD, Wang 2018, Eq. 4),
+    with N_i the number of elements of layer i (the mean absolute difference, also over the batch).
+
+    Takes per-scale lists of activations (DiscriminatorOutput.features) or one flat list (one scale).
+    Real features are detached: the loss trains the generator only.
+    """
+    def per_scale(features):
+        return [features] if features and isinstance(features[0], Tensor) else list(features)
+
+    real, fake = per_scale(real_features), per_scale(fake_features)
+    if len(real) != len(fake) or any(len(r) != len(f) for r, f in zip(real, fake)):
+        raise ValueError("feature matching needs the same scales and layers for real and fake features")
+    terms = [F.l1_loss(f, r.detach()) for rs, fs in zip(real, fake) for r, f in zip(rs, fs)]
+    if not terms:
+        raise ValueError("feature matching needs at least one layer of features")
+    return torch.stack(terms).sum()

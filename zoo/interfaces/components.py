@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import abc
 import math
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -69,6 +69,22 @@ class Generator(Component):
             return labels.to(device)
         raise ValueError(f"{self.owner}: a {self.condition.kind!r} condition cannot be sampled; pass c")
 
+    def map_latent(self, z: Tensor, c: Tensor | None = None, *, psi: float = 1.0, cutoff: int | None = None,
+                   update_w_avg: bool | None = None) -> Tensor:
+        """z -> ws (N, num_ws, dim) through the mapping network, for generators whose latent declares a
+        `w_space` (StyleGAN). In training mode (or with update_w_avg=True) the batch's mean w updates the
+        tracked average; psi < 1 truncates towards it (w_avg + psi (w - w_avg)), on the first `cutoff`
+        layers only if given (Karras 2019, Sec. 2 and App. B)."""
+        space = self.latent.w_space if self.latent is not None else None
+        if space is None:
+            raise NotImplementedError(f"{self.owner} declares no w_space (a mapping network)")
+        w = self.mapping(z) if c is None else self.mapping(z, c)
+        check_shape(self.owner, "mapping(z)", w, ("N", space.dim))
+        if self.training if update_w_avg is None else update_w_avg:
+            self.w_avg.update(w.detach())
+        ws = w.unsqueeze(1).expand(-1, space.num_ws, -1)
+        return self.w_avg.truncate(ws, psi, cutoff) if psi != 1 else ws
+
     def check_inputs(self, z=None, c=None, *rest, **kwargs) -> None:
         c = kwargs.get("c", c)
         z = kwargs.get("z", z)
@@ -126,11 +142,39 @@ class Encoder(Component):
         check_condition(self.owner, self.condition, c, x.shape[0])
 
 
+@dataclass
+class DiscriminatorOutput:
+    """Everything a discriminator gives for one batch.
+
+    - `logits`: the adversarial scores, as named heads ({"global": (N,), "patch": (N, 1, h, w)}, Demir &
+      Unal 2018) or as a list with one entry per scale (pix2pixHD's multi-scale D, Wang 2018);
+    - `features`: per scale, the list of intermediate activations (feature matching, VAE-GAN's Dis_l);
+    - `aux`: outputs that are not real/fake scores, e.g. InfoGAN's Q head on D's trunk
+      ({"categorical": (N, k) logits, "mean": (N, c), "log_std": (N, c)}) or AC-GAN's class logits.
+    """
+
+    logits: Mapping[str, Tensor] | Sequence[Tensor]
+    features: list[list[Tensor]] = field(default_factory=list)
+    aux: dict[str, Tensor] = field(default_factory=dict)
+
+    def heads(self) -> list[Tensor]:
+        """Every adversarial score tensor, heads in order or scales in order (losses sum over them)."""
+        return list(self.logits.values()) if isinstance(self.logits, Mapping) else list(self.logits)
+
+    def head(self, name: str) -> Tensor:
+        if not isinstance(self.logits, Mapping) or name not in self.logits:
+            known = list(self.logits) if isinstance(self.logits, Mapping) else f"{len(self.logits)} scales"
+            raise KeyError(f"no discriminator head {name!r}; it has {known}")
+        return self.logits[name]
+
+
 class Discriminator(Component):
     """Scores images: logits of shape (N,) or a map (N, 1, h, w) for PatchGAN.
 
     `input` says what it judges: an OutputSpec for images or voxels, or a LatentSpec for a
     discriminator on latent codes (AAE's D(z), Makhzani 2016); both are shape-checked alike.
+    A discriminator with several heads, scales or auxiliary outputs overrides `outputs`; generic code
+    calls `outputs` and sees a plain one as one head named "logits" and `features` as one scale.
     """
 
     input: OutputSpec | LatentSpec
@@ -142,10 +186,28 @@ class Discriminator(Component):
         """Intermediate activations (VAE-GAN's Dis_l, pix2pixHD/SPADE feature matching)."""
         raise NotImplementedError(f"{self.owner} does not expose intermediate features")
 
+    def outputs(self, x: Tensor, c: Tensor | None = None) -> DiscriminatorOutput:
+        """Heads, per-scale features and auxiliary outputs; by default forward's logits as the one head
+        "logits" and `features` (when implemented) as the one scale."""
+        args = (x,) if c is None else (x, c)
+        logits = self(*args)
+        try:
+            feats = [self.features(*args)]
+        except NotImplementedError:
+            feats = []
+        return DiscriminatorOutput({"logits": logits}, feats)
+
     def check_inputs(self, x=None, c=None, *rest, **kwargs) -> None:
         x, c = kwargs.get("x", x), kwargs.get("c", c)
         check_shape(self.owner, "x", x, ("N", *self.input.shape))
         check_condition(self.owner, self.condition, c, x.shape[0])
+
+
+def discriminator_outputs(d: nn.Module, x: Tensor, c: Tensor | None = None) -> DiscriminatorOutput:
+    """`d.outputs(x, c)` for a Discriminator; a plain module's forward as the one head "logits"."""
+    if hasattr(d, "outputs"):
+        return d.outputs(x, c)
+    return DiscriminatorOutput({"logits": d(x) if c is None else d(x, c)})
 
 
 def _device_of(module: nn.Module) -> torch.device:

@@ -19,20 +19,33 @@ def metric_entries(result: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def update_card(card_path: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
-    """Replace (or add) the card's "## Measured metrics" section, keeping metrics measured before."""
+    """Replace (or add) the card's "## Measured metrics" section and its model-index eval results (the
+    Hub's metadata), keeping metrics measured before; a card without metadata gains it."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    from zoo.card import PIPELINE_TAGS, card_text, eval_results, metric_rows, metric_table
+
     text = card_path.read_text() if card_path.is_file() else ""
-    known = _card_rows(text)
-    known.update({metric: _describe(values) for metric, values in entries.items()})
-    table = ["## Measured metrics", "", "| metric | value | measured with |", "|---|---|---|"]
-    table += [f"| {m} | {v} | {p} |" for m, (v, p) in sorted(known.items())]
-    section = "\n".join(table) + "\n"
-    match = re.search(r"^## Measured metrics\n.*?(?=^## |\Z)", text, flags=re.S | re.M)
+    card = ModelCard(text, ignore_metadata_errors=True) if text.startswith("---") else None
+    data, body = (card.data, card.text) if card else (ModelCardData(), text)
+    known = _card_rows(body)
+    known.update(metric_rows(entries))
+    section = "\n".join(["## Measured metrics", ""] + metric_table(known)) + "\n"
+    match = re.search(r"^## Measured metrics\n.*?(?=^## |\Z)", body, flags=re.S | re.M)
     if match:
-        rest = text[match.end():]
-        text = text[:match.start()] + section + ("\n" + rest if rest else "")
+        rest = body[match.end():]
+        body = body[:match.start()] + section + ("\n" + rest if rest else "")
     else:
-        text = (text.rstrip("\n") + "\n\n" if text else "") + section
-    card_path.write_text(text)
+        body = (body.rstrip("\n") + "\n\n" if body.strip() else "") + section
+    old = list(data.eval_results or [])
+    task_type = old[0].task_type if old else (data.pipeline_tag or PIPELINE_TAGS["generate"])
+    datasets = [data.datasets] if isinstance(data.datasets, str) else (data.datasets or [None])
+    new = eval_results(entries, task_type=task_type, dataset=datasets[0])
+    measured = {r.metric_type for r in new}
+    data.eval_results = sorted([r for r in old if r.metric_type not in measured] + new,
+                               key=lambda r: (r.metric_type, r.dataset_type))
+    data.model_name = data.model_name or card_path.parent.name or "model"
+    card_path.write_text(card_text(data, body))
 
 
 def _card_rows(text: str) -> dict[str, tuple[str, str]]:
@@ -40,16 +53,9 @@ def _card_rows(text: str) -> dict[str, tuple[str, str]]:
     match = re.search(r"^## Measured metrics\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
     for line in (match.group(1).splitlines() if match else []):
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 3 and cells[0] not in ("metric", "---"):
-            rows[cells[0]] = (cells[1], cells[2])
+        if len(cells) in (2, 3) and cells[0] not in ("metric", "---") and line.lstrip().startswith("|"):
+            rows[cells[0]] = (cells[1], cells[2] if len(cells) == 3 else "")
     return rows
-
-
-def _describe(values: Mapping[str, Any]) -> tuple[str, str]:
-    protocol_keys = ("extractor", "against", "n", "seed")
-    numbers = ", ".join(f"{k}={v}" for k, v in values.items() if k not in protocol_keys)
-    protocol = f"{values.get('extractor')} vs {values.get('against')}, n={values.get('n')}, seed={values.get('seed')}"
-    return numbers, protocol
 
 
 def update_registry(path: Path, name: str, entries: Mapping[str, Mapping[str, Any]]) -> None:
