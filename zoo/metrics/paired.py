@@ -8,11 +8,12 @@ pairs to compare and is refused with one line.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
-
-import torch
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from zoo.errors import ZooError
+
+if TYPE_CHECKING:
+    import torch
 
 PAIRED_METRICS = ("psnr", "ssim")
 # generator condition kind -> (task method, the dataset keys it takes, the key of the target)
@@ -36,9 +37,11 @@ def paired_task(model) -> tuple[str, tuple[str, ...], str]:
     return task, inputs, target
 
 
-def evaluate_paired(model, metrics: Sequence[str], pairs: Mapping[str, torch.Tensor], *, n: int | None = None,
+def evaluate_paired(model, metrics: Sequence[str], pairs: Mapping[str, "torch.Tensor"], *, n: int | None = None,
                     batch_size: int = 16, crop_border: int = 0) -> dict[str, dict[str, Any]]:
     """{metric: {metric: mean, "images": count}} of `model`'s outputs on `pairs` (a dataset's tensors)."""
+    import torch
+
     from zoo.metrics import psnr_ssim
 
     task, inputs, target = paired_task(model)
@@ -51,7 +54,7 @@ def evaluate_paired(model, metrics: Sequence[str], pairs: Mapping[str, torch.Ten
         raise ZooError("no image pairs to compare")
     run = getattr(model, task)
     value_range = tuple(model.sampler.output.value_range)
-    scores: dict[str, list[torch.Tensor]] = {m: [] for m in metrics}
+    scores: dict[str, list] = {m: [] for m in metrics}
     for start in range(0, total, batch_size):
         stop = min(start + batch_size, total)
         args = [pairs[k][start:stop] for k in inputs]
