@@ -90,7 +90,8 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
                              "processes": ctx.world_size, "precision": precision,
                              "ema decay": trainer.ema.decay if trainer.ema else None,
                              "resumed from step": first_step or None,
-                             "initialised from": (f"{init}: " + "; ".join(init_report)) if init else None,
+                             "initialised from": init or None,
+                             "initialisation": "; ".join(init_report) or None,
                              "wall-clock seconds": round(seconds, 1),
                              "final losses": {k: round(v, 4) for k, v in logs.items()}}}
         card["training"] = {k: v for k, v in card["training"].items() if v is not None}
