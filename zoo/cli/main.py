@@ -60,6 +60,8 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--ema", type=float, nargs="?", const=0.999, metavar="DECAY",
                    help="keep an EMA of the generator (decay 0.999 if none given), saved as 'ema'")
     p.add_argument("--clip-grad-norm", type=float, metavar="MAX", help="clip each group's gradient norm")
+    p.add_argument("--init", metavar="NAME",
+                   help="start from the matching components of a weight set (any name zoo.load takes)")
     p.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard (needs tensorboard)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
     p.set_defaults(func=cmd_train)

@@ -21,6 +21,8 @@ def _train_recipe(args) -> str:
         words += ["--ema", str(args.ema)]
     if args.clip_grad_norm is not None:
         words += ["--clip-grad-norm", str(args.clip_grad_norm)]
+    if getattr(args, "init", None):
+        words += ["--init", args.init]
     words += ["--out", args.out]
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1:  # started by torchrun: the recipe needs the same number of processes
@@ -45,7 +47,8 @@ def cmd_train(args) -> int:
             recipe=_train_recipe(args), precision=args.precision, ema=args.ema,
             clip_grad_norm=args.clip_grad_norm, resume=args.resume, checkpoint_every=args.checkpoint_every,
             sample_every=args.sample_every, log_every=args.log_every, tensorboard=args.tensorboard,
-            progress=False if args.no_progress else None, data_root=args.data_root)
+            progress=False if args.no_progress else None, data_root=args.data_root,
+            init=getattr(args, "init", None))
     except (ValueError, FileExistsError, RuntimeError) as exc:  # bad options, an earlier run's folder
         print(f"zoo train: error: {exc}", file=sys.stderr)
         return 2

@@ -11,20 +11,30 @@ class TensorBatches:
     """Yields dicts of aligned tensor slices, reshuffled each epoch with a seeded generator.
 
     The state (epoch, position and generator) is small and restorable, so a resumed run sees the
-    same batches as an uninterrupted one.
+    same batches as an uninterrupted one. `batch_size` may change between draws (a trainer following
+    a batch-size schedule sets it from the step, so a resumed run draws the same batches too).
     """
 
     def __init__(self, tensors: Mapping[str, Tensor], batch_size: int, seed: int = 0, drop_last: bool = True):
         sizes = {len(t) for t in tensors.values()}
         if len(sizes) != 1:
             raise ValueError(f"all tensors need the same length, got {sizes}")
-        self.tensors, self.batch_size, self.drop_last = dict(tensors), batch_size, drop_last
+        self.tensors, self.drop_last = dict(tensors), drop_last
         self.n = sizes.pop()
-        if batch_size > self.n:
-            raise ValueError(f"batch size {batch_size} exceeds the dataset's {self.n} examples")
+        self.batch_size = batch_size
         self.generator = torch.Generator().manual_seed(seed)
         self.order = torch.randperm(self.n, generator=self.generator)
         self.position = 0
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int) -> None:
+        if not 1 <= value <= self.n:
+            raise ValueError(f"batch size {value} must be between 1 and the dataset's {self.n} examples")
+        self._batch_size = int(value)
 
     def __iter__(self) -> Iterator[dict[str, Tensor]]:
         return self

@@ -1,4 +1,5 @@
-"""A paper's training rule as data: the Objective, its update groups, phases, optimizers and EMA."""
+"""A paper's training rule as data: the Objective, its update groups, phases, optimizers and EMA,
+learning-rate and batch-size schedules, gradient accumulation and auxiliary frozen networks."""
 from __future__ import annotations
 
 import abc
@@ -8,6 +9,8 @@ from typing import Mapping
 
 import torch
 from torch import Tensor, nn
+
+from zoo.training.schedules import BatchSizes, Constant, LRSchedule
 
 # -- objectives ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -41,12 +44,20 @@ class OptimizerSpec:
 
 @dataclass(frozen=True)
 class UpdateGroup:
-    """Parameters updated together by one loss: the components' roles and their optimizer."""
+    """Parameters updated together by one loss: the components' roles and their optimizer.
+
+    A role may name a sub-module, "generator.stage2" (resolved with `get_submodule`): StackGAN trains
+    stage II with stage I left alone, InfoGAN's Q head shares D's trunk. `lr_schedule` multiplies the
+    optimizer's lr step by step (zoo.training.schedules); at each step of `reset_optimizer_at` the
+    optimizer's state (Adam's moments) is cleared before the step, as ProGAN does at each new phase.
+    """
 
     name: str
     roles: tuple[str, ...]
     optimizer: OptimizerSpec = OptimizerSpec()
     clip_grad_norm: float | None = None  # clip the group's total gradient norm before each step
+    lr_schedule: LRSchedule = Constant()
+    reset_optimizer_at: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,11 +81,35 @@ class Phase:
 
 @dataclass(frozen=True)
 class EMASpec:
-    """Keep an exponential moving average of a component's weights (used for sampling)."""
+    """Keep an exponential moving average of a component's weights (used for sampling), saved as `name`.
+
+    Either a fixed `decay` per step, or, with `kimg` set, StyleGAN's half-life in images with ramp-up
+    (Karras et al. 2020, StyleGAN2-ADA training loop): ema_nimg = kimg·1000, capped at
+    images_seen·rampup when `rampup` is set, and β = 0.5 ** (batch_size / max(ema_nimg, 1e-8)),
+    `images_seen` counting the examples of the steps before this one.
+    """
 
     role: str = "generator"
     decay: float = 0.999
     start_step: int = 0  # before this step the average just copies the weights
+    kimg: float | None = None  # StyleGAN: 10 (half-life of 10k images)
+    rampup: float | None = None  # StyleGAN2-ADA: 0.05 (None: no ramp-up)
+    name: str = "ema"
+
+    def decay_at(self, images_seen: int, batch_size: int) -> float:
+        """β for the step after `images_seen` examples, with batches of `batch_size` (global)."""
+        if self.kimg is None:
+            return self.decay
+        ema_nimg = self.kimg * 1000
+        if self.rampup is not None:
+            ema_nimg = min(ema_nimg, images_seen * self.rampup)
+        return 0.5 ** (batch_size / max(ema_nimg, 1e-8))
+
+    def describe(self) -> str:
+        if self.kimg is None:
+            return f"{self.role}, decay {self.decay:g}" + (f" from step {self.start_step}" if self.start_step else "")
+        ramp = f", ramp-up {self.rampup:g}" if self.rampup is not None else ""
+        return f"{self.role}, half-life {self.kimg:g} kimg{ramp}"
 
 
 @dataclass
@@ -92,7 +127,15 @@ class Objective(abc.ABC):
     leaks gradients into a network it does not update.
     """
 
-    ema: EMASpec | None = None
+    ema: EMASpec | tuple[EMASpec, ...] | None = None  # one average, or several with distinct names
+    # Gradient accumulation: split each batch into this many micro-batches and step once on their
+    # summed gradients, each micro-batch's loss weighted by its share of the batch (len(micro)/len(batch)),
+    # which for losses that are means over the batch gives exactly the full batch's gradient.
+    micro_batches: int = 1
+    batch_sizes: BatchSizes | None = None  # the batch size asked of the data by step (None: the data's own)
+    # Roles `zoo train --init` may load in part (tensors whose names and shapes match); other roles load
+    # strictly or not at all.
+    partial_init: tuple[str, ...] = ()
 
     @abc.abstractmethod
     def update_groups(self) -> tuple[UpdateGroup, ...]: ...
@@ -109,6 +152,12 @@ class Objective(abc.ABC):
         """Called before each step's phases with the bare components: set model state that depends
         on the step, such as progressive growing's current resolution and fade-in alpha. Derive it
         from `step` alone so that a resumed run sets the same state."""
+
+    def auxiliary(self) -> Mapping[str, nn.Module]:
+        """Frozen networks the losses use (VGG19 for a perceptual loss, a judge): the trainer moves them
+        to the device in eval mode with requires_grad False, and keeps them out of DDP, the optimizers,
+        the checkpoints and the saved weights. The objective keeps its own reference to use them."""
+        return {}
 
     def state_dict(self) -> dict:
         """State the objective changes during training (e.g. an adaptive augmentation probability),

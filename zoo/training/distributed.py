@@ -161,3 +161,14 @@ def any_rank(flag: bool, ctx: DistContext) -> bool:
         t = t.cuda()
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item())
+
+
+def any_rank_each(flags: list[bool], ctx: DistContext) -> list[bool]:
+    """Element-wise: True where any rank's flag is true (e.g. which parameters some rank's loss reached)."""
+    if not ctx.enabled or not flags:
+        return list(flags)
+    t = torch.tensor([1.0 if f else 0.0 for f in flags])
+    if dist.get_backend() == "nccl":
+        t = t.cuda()
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in t.tolist()]

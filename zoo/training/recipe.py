@@ -3,6 +3,7 @@ save the result in the Hub layout with a model card that records the recipe."""
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -21,14 +22,16 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
                        recipe: str = "", precision: str = "fp32", ema: float | None = None,
                        clip_grad_norm: float | None = None, resume: bool = False, checkpoint_every: int = 0,
                        sample_every: int = 0, tensorboard: bool = False, data_root: str | None = None,
-                       evaluate: Callable[[Any], Mapping[str, float]] | None = None) -> Path:
+                       evaluate: Callable[[Any], Mapping[str, float]] | None = None,
+                       init: str | None = None) -> Path:
     """Train `architecture` on a registered dataset for `steps` steps in all and save the Hub layout to
     `out` (config.json, one safetensors per component, `ema` included, a model card with the recipe).
 
     `data_root` is the folder of a dataset that reads files (`folder`: your own images or voxels).
     `out` also receives log.jsonl, samples/ and, with `checkpoint_every`, checkpoints/ (which
     `resume=True` continues from). Under torchrun every rank runs this; rank 0 writes. `evaluate`
-    measures the trained model (e.g. the digits judge's scores) for the model card.
+    measures the trained model (e.g. the digits judge's scores) for the model card. `init` names a
+    weight set (anything `zoo.load` takes) whose matching components the run starts from.
     """
     from zoo import api, build, registry
     from zoo.data import build_dataset
@@ -50,6 +53,14 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
                          **({"root": data_root} if data_root is not None else {}))
     batches = TensorBatches(data.tensors(), batch_size=batch_size, seed=seed)
     objective = build.build_objective(model.architecture, model.config, cat)
+    init_report = []
+    if init:  # before the trainer, so that DDP broadcasts and the EMA copies the loaded weights
+        from zoo.training.warm_start import init_from
+
+        init_report = init_from(model.components, init, getattr(objective, "partial_init", ()))
+        if ctx.is_main:
+            for line in init_report:
+                print(f"init: {line}", file=sys.stderr)
     if ctx.enabled:  # ranks draw different noise from here on (the weights are broadcast by DDP)
         torch.manual_seed(seed + ctx.rank)
     trainer = Trainer(dict(model.components), objective, batches, device=dev, precision=precision, ema=ema,
@@ -79,6 +90,8 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
                              "processes": ctx.world_size, "precision": precision,
                              "ema decay": trainer.ema.decay if trainer.ema else None,
                              "resumed from step": first_step or None,
+                             "initialised from": init or None,
+                             "initialisation": "; ".join(init_report) or None,
                              "wall-clock seconds": round(seconds, 1),
                              "final losses": {k: round(v, 4) for k, v in logs.items()}}}
         card["training"] = {k: v for k, v in card["training"].items() if v is not None}
