@@ -13,7 +13,7 @@ from torch import nn
 from zoo.data.batches import TensorBatches
 from zoo.interfaces import EMASpec, Objective, OptimizerSpec, Phase, PhaseLosses, UpdateGroup
 from zoo.training.groups import UpdateGroupError
-from zoo.training.schedules import BatchSizes, LinearDecay, MultiStep, Step, WarmUp
+from zoo.interfaces.schedules import BatchSizes, LinearDecay, MultiStep, Step, WarmUp
 from zoo.training.trainer import Trainer
 from zoo.training.warm_start import InitError, init_from, load_matching
 

@@ -10,7 +10,7 @@ from typing import Mapping
 import torch
 from torch import Tensor, nn
 
-from zoo.training.schedules import BatchSizes, Constant, LRSchedule
+from zoo.interfaces.schedules import BatchSizes, Constant, LRSchedule
 
 # -- objectives ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class UpdateGroup:
 
     A role may name a sub-module, "generator.stage2" (resolved with `get_submodule`): StackGAN trains
     stage II with stage I left alone, InfoGAN's Q head shares D's trunk. `lr_schedule` multiplies the
-    optimizer's lr step by step (zoo.training.schedules); at each step of `reset_optimizer_at` the
+    optimizer's lr step by step (zoo.interfaces.schedules); at each step of `reset_optimizer_at` the
     optimizer's state (Adam's moments) is cleared before the step, as ProGAN does at each new phase.
     """
 
