@@ -231,7 +231,8 @@ class _ProgressLines:
         self.n = 0
 
     def __iter__(self):
-        for self.n, item in enumerate(self.items, 1):
+        for item in self.items:
+            self.n += 1
             yield item
 
     def set_postfix_str(self, text: str) -> None:

@@ -171,12 +171,13 @@ def load_latest(folder: str | os.PathLike, skipped: list[str] | None = None) -> 
             state = load_checkpoint(path)
             check_finite(state.get("models") or {}, str(path))
         except CheckpointError as exc:
-            log.warning("skipping a bad checkpoint: %s", exc)
             errors.append(exc)
-            if skipped is not None:
+            if skipped is not None:  # the caller reports it
                 skipped.append(str(exc))
+            else:
+                log.warning("skipping a bad checkpoint: %s", exc)
             continue
-        if errors:
+        if errors and skipped is None:
             log.warning("resuming from the earlier checkpoint %s instead", path)
         return state, path
     if errors:
