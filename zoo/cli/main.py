@@ -55,6 +55,7 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
                    help="continue the run in --out from its newest intact checkpoint (an error if it has none)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (default: refuse to touch it)")
+    # 1000 = zoo.training.recipe.DEFAULT_CHECKPOINT_EVERY (not imported: parsing must not import torch)
     p.add_argument("--checkpoint-every", type=int, default=1000, metavar="N",
                    help="write a checkpoint every N steps and at the end (default 1000; 0: only at the end)")
     p.add_argument("--sample-every", type=int, default=0, metavar="N",
