@@ -222,11 +222,46 @@ def _prepare_device(settings: BenchSettings) -> str:
     return cpu_name()
 
 
-def run_bench(specs: list[ModelSpec], settings: BenchSettings, *, progress: bool = True,
-              timer_factory: Callable[[str], Any] = default_timer) -> list[dict[str, Any]]:
-    """Measure every planned row in this process, with a progress bar on stderr."""
+class _ProgressLines:
+    """tqdm's iteration and `set_postfix_str`, printing one plain line per item: off a terminal a
+    bar's carriage returns would fill a log file with redrawn bars."""
+
+    def __init__(self, items, desc: str, stream) -> None:
+        self.items, self.desc, self.stream = list(items), desc, stream
+        self.n = 0
+
+    def __iter__(self):
+        for item in self.items:
+            self.n += 1
+            yield item
+
+    def set_postfix_str(self, text: str) -> None:
+        self.stream.write(f"{self.desc} {self.n}/{len(self.items)}: {text}\n")
+        self.stream.flush()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def _progress(items, desc: str, enabled: bool):
+    """A tqdm bar on stderr when it is a terminal, one line per item when it is not, nothing if disabled."""
     from tqdm import tqdm
 
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if enabled and not tty:
+        return _ProgressLines(items, desc, sys.stderr)
+    return tqdm(items, desc=desc, disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+
+
+def run_bench(specs: list[ModelSpec], settings: BenchSettings, *, progress: bool = True,
+              timer_factory: Callable[[str], Any] = default_timer) -> list[dict[str, Any]]:
+    """Measure every planned row in this process, with progress on stderr (a bar on a terminal)."""
     from zoo.bench.devices import peak_flops
 
     device_name = _prepare_device(settings)
@@ -235,7 +270,7 @@ def run_bench(specs: list[ModelSpec], settings: BenchSettings, *, progress: bool
     _warm_process()
     rows = []
     todo = plan(specs, settings)
-    with tqdm(todo, desc="bench", disable=not progress, file=sys.stderr, dynamic_ncols=True) as bar:
+    with _progress(todo, "bench", progress) as bar:
         for spec, task, bs, dt in bar:
             bar.set_postfix_str(f"{spec.name} {task} b={bs} {dt}")
             rows.append(bench_row(spec, task, bs, dt, settings, timer_factory=timer_factory,
@@ -245,10 +280,8 @@ def run_bench(specs: list[ModelSpec], settings: BenchSettings, *, progress: bool
 
 def run_isolated(specs: list[ModelSpec], settings: BenchSettings, *, progress: bool = True) -> list[dict[str, Any]]:
     """Each model in its own `python -m zoo.bench` subprocess; a crashed child gives error rows."""
-    from tqdm import tqdm
-
     rows: list[dict[str, Any]] = []
-    with tqdm(specs, desc="bench (isolated)", disable=not progress, file=sys.stderr, dynamic_ncols=True) as bar:
+    with _progress(specs, "bench (isolated)", progress) as bar:
         for spec in bar:
             bar.set_postfix_str(spec.name)
             request = {"name": spec.name, "settings": settings_to_json(settings)}

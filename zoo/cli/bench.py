@@ -52,7 +52,8 @@ def add_bench_command(subparsers) -> None:
     p.add_argument("--plot", metavar="FILE.png", help="plot samples/s against batch size, one line per model")
     p.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"),
                    help="print B/A ratios per row of two earlier runs (nothing is measured)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress (default: a bar on a terminal, else a line per row)")
     p.set_defaults(func=cmd_bench)
 
 

@@ -51,9 +51,13 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32",
                    help="mixed precision: bf16 (CPU or CUDA) or fp16 (CUDA, with loss scaling)")
-    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    p.add_argument("--checkpoint-every", type=int, default=0, metavar="N",
-                   help="write a checkpoint every N steps and at the end (default: none)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its newest intact checkpoint (an error if it has none)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse to touch it)")
+    # 1000 = zoo.training.recipe.DEFAULT_CHECKPOINT_EVERY (not imported: parsing must not import torch)
+    p.add_argument("--checkpoint-every", type=int, default=1000, metavar="N",
+                   help="write a checkpoint every N steps and at the end (default 1000; 0: only at the end)")
     p.add_argument("--sample-every", type=int, default=0, metavar="N",
                    help="save a sample grid every N steps (always one at the end)")
     p.add_argument("--log-every", type=int, default=50, metavar="N", help="log the losses every N steps")
@@ -63,7 +67,8 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--init", metavar="NAME",
                    help="start from the matching components of a weight set (any name zoo.load takes)")
     p.add_argument("--tensorboard", action="store_true", help="also log to OUT/tensorboard (needs tensorboard)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress (default: a bar on a terminal, else a line per --log-every steps)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("push", help="upload a saved folder to the Hugging Face Hub")

@@ -33,9 +33,18 @@ def _train_recipe(args) -> str:
     return shlex.join(words)
 
 
+def _say(message: str) -> None:
+    print(f"zoo train: {message}", file=sys.stderr)
+
+
 def cmd_train(args) -> int:
+    """Exit status: 0 done; 2 a usage error (bad option or config, a dataset the model cannot fit,
+    an --out holding another run, --resume with nothing to resume); 1 a failure while running (a
+    checkpoint that cannot be written or read, non-finite weights, a diverged loss, out of memory);
+    128 + N when stopped by signal N after writing a checkpoint."""
     import os
 
+    from zoo.errors import UnknownNameError, ZooError
     from zoo.training.recipe import train_architecture
     from zoo.training.distributed import shutdown
     from zoo.training.stopping import TrainingStopped
@@ -45,18 +54,27 @@ def cmd_train(args) -> int:
             args.architecture, dataset=args.dataset, steps=args.steps, out=args.out,
             config=parse_kv(args.config), batch_size=args.batch_size, seed=args.seed, device=args.device,
             recipe=_train_recipe(args), precision=args.precision, ema=args.ema,
-            clip_grad_norm=args.clip_grad_norm, resume=args.resume, checkpoint_every=args.checkpoint_every,
-            sample_every=args.sample_every, log_every=args.log_every, tensorboard=args.tensorboard,
-            progress=False if args.no_progress else None, data_root=args.data_root,
-            init=getattr(args, "init", None))
-    except (ValueError, FileExistsError, RuntimeError) as exc:  # bad options, an earlier run's folder
-        print(f"zoo train: error: {exc}", file=sys.stderr)
-        return 2
+            clip_grad_norm=args.clip_grad_norm, resume=args.resume, overwrite=args.overwrite,
+            checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, log_every=args.log_every,
+            tensorboard=args.tensorboard, progress=False if args.no_progress else None,
+            data_root=args.data_root, notify=_say, init=args.init)
     except TrainingStopped as exc:  # SIGTERM: the checkpoint is written
         print(f"zoo train: {exc}", file=sys.stderr)
         return 128 + exc.signum
+    except (ValueError, UnknownNameError, FileNotFoundError, NotADirectoryError) as exc:  # what the user asked
+        print(f"zoo train: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except (ZooError, OSError, RuntimeError, ArithmeticError) as exc:  # what happened while running
+        print(f"zoo train: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     finally:
         shutdown()
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 wrote the folder
         print(f"saved to {out}")
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error's message on one line (torch's messages can span several)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 500 else text[:497] + "..."

@@ -27,7 +27,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from zoo.data.shapes import SampleShape
+
 SPLIT_SEED = 0
+RESOLUTIONS = (8, 16, 32, 64)
 VALIDATION_FRACTION = 0.2
 ATTRIBUTE_NAMES = ("thickness", "slant", "width", "height")
 
@@ -106,7 +109,7 @@ def standardise_attributes(raw: Tensor) -> Tensor:
 
 def load_digits_tensors(resolution: int = 32, split: str = "train") -> tuple[Tensor, Tensor]:
     """Images (N, 1, R, R) in [-1, 1] and labels (N,) of one split ("train", "val" or "all")."""
-    if resolution not in (8, 16, 32, 64):
+    if resolution not in RESOLUTIONS:
         raise ValueError(f"digits come at 8, 16, 32 or 64 px, not {resolution}")
     if split not in ("train", "val", "all"):
         raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
@@ -133,6 +136,7 @@ class Digits(torch.utils.data.Dataset):
     value_range = (-1.0, 1.0)
     num_classes = 10
     attribute_names = ATTRIBUTE_NAMES
+    sample_shape = SampleShape(channels=(1,), resolutions=RESOLUTIONS, default_resolution=32)
 
     def __init__(self, resolution: int = 32, split: str = "train", seed: int = 0) -> None:
         self.resolution, self.split, self.seed = resolution, split, seed

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from zoo.data.base import check_positive, check_split
+from zoo.data.shapes import SampleShape
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 VOXEL_SUFFIXES = frozenset({".npy"})
@@ -77,6 +78,9 @@ def in_validation(relative_path: str, val_percent: int) -> bool:
 
 class Folder(torch.utils.data.Dataset):
     """Images or voxel grids from a folder (ImageFolder classes or flat)."""
+
+    # RGB unless asked for grey (`channels=1`); any resolution (files are resampled)
+    sample_shape = SampleShape(channels=(3, 1), default_resolution=64)
 
     def __init__(self, root: str | Path | None = None, resolution: int = 64, split: str = "train", seed: int = 0,
                  kind: str = "auto", channels: int = 3, val_percent: int = 10, limit: int | None = None) -> None:

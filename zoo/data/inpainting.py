@@ -18,6 +18,7 @@ from torch import Tensor
 from zoo.data.base import InMemoryDataset, check_positive, check_split, item_rng
 from zoo.data.masks import MASK_KINDS, apply_mask, random_mask
 from zoo.data.photos import photos_for_split, random_crop
+from zoo.data.shapes import SampleShape
 
 
 def _check_kind(kind: str) -> str:
@@ -32,6 +33,8 @@ def _masks(name: str, split: str, seed: int, n: int, resolution: int, kind: str)
 
 class PhotosInpaint(InMemoryDataset):
     """Photograph crops with holes."""
+
+    sample_shape = SampleShape(channels=(3,), default_resolution=64)
 
     def __init__(self, resolution: int = 64, split: str = "train", seed: int = 0, mask_kind: str = "mixed",
                  size: int | None = None) -> None:
@@ -51,6 +54,7 @@ class DigitsInpaint(InMemoryDataset):
     """The digits (all of the split) with holes."""
 
     num_classes = 10
+    sample_shape = SampleShape(channels=(1,), resolutions=(8, 16, 32, 64), default_resolution=32)
 
     def __init__(self, resolution: int = 32, split: str = "train", seed: int = 0, mask_kind: str = "mixed") -> None:
         from zoo.data.digits import load_digits_tensors

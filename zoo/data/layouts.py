@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from zoo.data.base import InMemoryDataset, check_positive, check_split, item_rng
+from zoo.data.shapes import SampleShape
 
 CLASSES = ("sky", "mountain", "grass", "water", "road", "building", "tree")
 # colours for showing label maps (not the rendered appearance)
@@ -136,6 +137,7 @@ class Layouts(InMemoryDataset):
     num_classes = len(CLASSES)
     class_names = CLASSES
     palette = PALETTE
+    sample_shape = SampleShape(channels=(3,), default_resolution=64)
 
     def __init__(self, resolution: int = 64, split: str = "train", seed: int = 0, size: int | None = None) -> None:
         self.resolution = check_positive("resolution", resolution)

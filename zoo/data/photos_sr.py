@@ -17,6 +17,7 @@ from torch import Tensor
 
 from zoo.data.base import InMemoryDataset, check_positive, check_split, item_rng
 from zoo.data.photos import photos_for_split, random_crop
+from zoo.data.shapes import SampleShape
 
 SCALES = (2, 4)
 
@@ -30,6 +31,8 @@ def bicubic_downscale(images: Tensor, scale: int) -> Tensor:
 
 class PhotosSR(InMemoryDataset):
     """Crops of the shipped photographs with their ×`scale` bicubic low-resolution versions."""
+
+    sample_shape = SampleShape(channels=(3,), default_resolution=64)
 
     def __init__(self, resolution: int = 64, split: str = "train", seed: int = 0, scale: int = 4,
                  size: int | None = None) -> None:

@@ -1,51 +1,136 @@
-"""Watching a run: a progress bar with the losses, a JSON-lines log, optional TensorBoard, sample grids."""
+"""Watching a run: progress (a bar on a terminal, one line per logging step elsewhere) with the
+losses, a JSON-lines log, optional TensorBoard, sample grids, and the run's wall-clock across resumes."""
 from __future__ import annotations
 
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, TextIO
 
 import torch
 from torch import nn
 
 
-def progress_bar(total: int, initial: int, enabled: bool | None):
-    """A tqdm bar; `enabled=None` shows it only when stderr is a terminal."""
+def progress_bar(total: int, initial: int, enabled: bool | None, *, stream: TextIO | None = None):
+    """Progress on `stream` (stderr): a tqdm bar on a terminal; elsewhere (a log file, a pipe, a batch
+    job) a ProgressLines, since a bar's carriage returns make a file unreadable. `enabled=None`: on a
+    terminal the bar, else the lines; True: the bar even off a terminal; False: nothing."""
     from tqdm import tqdm
 
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    return tqdm(total=total, initial=initial, disable=not enabled, desc="train", dynamic_ncols=True)
+    stream = stream or sys.stderr
+    tty = _is_terminal(stream)
+    if enabled is None and not tty:
+        return ProgressLines(total, initial, stream)
+    show = tty if enabled is None else enabled
+    return tqdm(total=total, initial=initial, disable=not show, desc="train", dynamic_ncols=True, file=stream)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s" if m else f"{s}s"
+
+
+class ProgressLines:
+    """tqdm's interface (`update`, `set_postfix`, `close`) printing one plain line each time the losses
+    are posted (the trainer does so at every logging step):
+    `train step 50/1000 (5%) d_loss=0.693 g_loss=0.701 | 12.3 steps/s | ETA 1m17s`."""
+
+    def __init__(self, total: int, initial: int, stream: TextIO) -> None:
+        self.total, self.n, self.stream = total, initial, stream
+        self.first, self.started = initial, time.perf_counter()
+        self.postfix: Mapping[str, object] | None = None
+
+    def set_postfix(self, postfix: Mapping[str, object], refresh: bool = True) -> None:
+        self.postfix = postfix
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        if self.postfix is not None:  # print the step the losses were posted for
+            self.stream.write(self.line() + "\n")
+            self.stream.flush()
+            self.postfix = None
+
+    def line(self) -> str:
+        done, elapsed = self.n - self.first, time.perf_counter() - self.started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        losses = " ".join(f"{k}={v}" for k, v in (self.postfix or {}).items())
+        eta = _duration((self.total - self.n) / rate) if rate > 0 else "?"
+        percent = 100 * self.n // self.total if self.total else 100
+        return (f"train step {self.n}/{self.total} ({percent}%)" + (f" {losses}" if losses else "")
+                + f" | {rate:.3g} steps/s | ETA {eta}")
+
+    def close(self) -> None:
+        pass
+
+
+class RunClock:
+    """Seconds a run has trained, across resumes: the earlier segments' total (from the checkpoint)
+    plus the time since this segment started."""
+
+    def __init__(self) -> None:
+        self.before, self.since = 0.0, None
+
+    def start(self) -> None:
+        if self.since is None:
+            self.since = time.perf_counter()
+
+    def stop(self) -> None:
+        self.before, self.since = self.seconds(), None
+
+    def seconds(self) -> float:
+        return self.before + (time.perf_counter() - self.since if self.since is not None else 0.0)
+
+    def continue_from(self, seconds: float) -> None:
+        """Resume: the earlier segments took `seconds`."""
+        self.before, self.since = float(seconds), None if self.since is None else time.perf_counter()
 
 
 class JsonlLog:
-    """One JSON object per logged step. On resume, records after the resumed step are dropped first,
-    since the resumed run computes those steps again."""
+    """One JSON object per logged step, with `time`: the run's seconds so far (`clock`, which continues
+    across resumes; else the seconds since this log was opened). On resume, records after the resumed
+    step are dropped, since the resumed run computes those steps again. The file is touched only at the
+    first write, so a run that fails before logging anything leaves no empty log behind."""
 
-    def __init__(self, path: Path, *, resume_step: int | None = None) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path, *, resume_step: int | None = None, clock: RunClock | None = None) -> None:
+        self.path, self.resume_step = Path(path), resume_step
+        self.file = None
+        self.clock = clock
+        self.started = time.perf_counter()
+
+    def _open(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         kept = []
-        if resume_step is not None and self.path.exists():
+        if self.resume_step is not None and self.path.exists():
             for line in self.path.read_text().splitlines():
                 try:
-                    if json.loads(line).get("step", 0) <= resume_step:
+                    if json.loads(line).get("step", 0) <= self.resume_step:
                         kept.append(line)
                 except json.JSONDecodeError:  # a line cut short by a crash
                     continue
-        self.path.write_text("".join(line + "\n" for line in kept))
-        self.file = open(self.path, "a")
-        self.started = time.perf_counter()
+        self.path.write_text("".join(line + "\n" for line in kept))  # a new run starts an empty log
+        return open(self.path, "a")
 
     def write(self, step: int, logs: Mapping[str, float]) -> None:
-        record = {"step": step, "time": round(time.perf_counter() - self.started, 3), **logs}
+        if self.file is None:
+            self.file = self._open()
+        seconds = self.clock.seconds() if self.clock is not None else time.perf_counter() - self.started
+        record = {"step": step, "time": round(seconds, 3), **logs}
         self.file.write(json.dumps(record) + "\n")
         self.file.flush()
 
     def close(self) -> None:
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
 
 
 def tensorboard_writer(folder: Path):

@@ -28,7 +28,7 @@ from zoo.training import distributed
 from zoo.training.checkpoint import load_latest, save_checkpoint
 from zoo.training.ema import EMA
 from zoo.training.groups import UpdateGroupError, group_parameters, reached_parameters, split_batch
-from zoo.training.monitor import JsonlLog, SampleGrid, progress_bar, tensorboard_writer
+from zoo.training.monitor import JsonlLog, RunClock, SampleGrid, progress_bar, tensorboard_writer
 from zoo.training.precision import Precision
 from zoo.training.rng import rng_state, set_rng_state
 from zoo.training.stopping import StopOnSignal, TrainingStopped
@@ -106,6 +106,7 @@ class Trainer:
         self.ema_role = first.role if first else None
         self.step = 0
         self.images_seen = 0  # examples of all steps so far (global), for StyleGAN's EMA ramp-up
+        self.clock = RunClock()  # seconds in fit, continued across resumes via the checkpoint
 
     def _wrap_for_ddp(self, find_unused: bool, sync_bn: bool) -> dict[str, nn.Module]:
         partial = sorted({r for g in self.groups.values() for r in g.roles if "." in r})
@@ -266,6 +267,7 @@ class Trainer:
             "objective": objective() if objective else {},
             "batches": batches() if batches else None,
             "rng": distributed.all_gather(rng_state(self.device), self.dist),
+            "elapsed_seconds": self.clock.seconds(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -305,6 +307,7 @@ class Trainer:
             torch.manual_seed(int(torch.randint(2**31, ())) + self.dist.rank)
         self.step = int(state["step"])
         self.images_seen = int(state.get("images_seen", 0))
+        self.clock.continue_from(state.get("elapsed_seconds", 0.0))
 
     def save_checkpoint(self, folder: str | Path) -> None:
         state = self.state_dict()  # collective
@@ -342,13 +345,14 @@ class Trainer:
         main = self.dist.is_main
         end = self.step + steps
         board = tensorboard_writer(tensorboard_dir) if tensorboard_dir and main else None
-        jsonl = JsonlLog(log_file, resume_step=self.step or None) if log_file and main else None
+        jsonl = JsonlLog(log_file, resume_step=self.step or None, clock=self.clock) if log_file and main else None
         grid = SampleGrid()
         bar = progress_bar(end, self.step, progress if main else False)
         logs: dict[str, float] = {}
         stopper = StopOnSignal(enabled=bool(checkpoint_dir))
         try:
             stopper.__enter__()
+            self.clock.start()
             while self.step < end:
                 logs = self.train_step()
                 last = self.step == end
@@ -376,6 +380,7 @@ class Trainer:
                     raise TrainingStopped(self.step, stopper.signum or signal.SIGTERM)
         finally:
             stopper.__exit__(None, None, None)
+            self.clock.stop()
             bar.close()
             if jsonl:
                 jsonl.close()
