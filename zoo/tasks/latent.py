@@ -63,7 +63,7 @@ def slerp(a: Tensor, b: Tensor, t: float) -> Tensor:
     cos = ((af / na.clamp_min(1e-12)) * (bf / nb.clamp_min(1e-12))).sum(1, keepdim=True).clamp(-1, 1)
     omega = torch.acos(cos)
     so = torch.sin(omega)
-    small = zero | (so.abs() < 1e-6)
+    small = zero | (cos.abs() > 1 - 1e-5)  # (anti)parallel: float32 acos near +-1 is too coarse to use
     so = so.where(~small, torch.ones_like(so))  # no division by ~0 even in the branch not taken
     out = torch.where(small, af + (bf - af) * t,
                       torch.sin((1 - t) * omega) / so * af + torch.sin(t * omega) / so * bf)

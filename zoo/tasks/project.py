@@ -108,7 +108,7 @@ class ProjectTask:
                         for noise in noises:
                             noise -= noise.mean()
                             noise /= noise.square().mean().sqrt()
-                    losses.append(float(dist))
+                    losses.append(float(dist.detach()))
                     bar.update(1)
         finally:
             for v in noises:
