@@ -67,7 +67,7 @@ class GenerateTask:
             raise InputValueError(f"{self.name}: generate needs a {g.condition.kind!r} condition c (pass c=...)")
         if seed is None:
             seed = int(torch.randint(2 ** 62, (1,)))
-        blocks = _Blocks(g, seed, n)
+        blocks = LatentBlocks(g, seed, n)
         with progress_bar(n, "generate", progress) as bar:
             for start in range(0, n, batch_size):
                 stop = min(n, start + batch_size)
@@ -104,7 +104,7 @@ class GenerateTask:
         return paths
 
 
-class _Blocks:
+class LatentBlocks:
     """Latents (and class labels) of one request, drawn block by block and kept one block at a time."""
 
     def __init__(self, generator, seed: int, n: int) -> None:
