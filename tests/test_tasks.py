@@ -403,3 +403,16 @@ def test_cli_task_commands_fail_in_one_line(tiny, tmp_path, capsys):
         code, out, err = run_cli(capsys, *argv)
         assert_one_line_error(code, err, fragment)
     assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize("scale,nan", [(255.0, False), (1.0, True)])
+def test_encode_refuses_pixels_out_of_range_or_nan(scale, nan):
+    arch = registry.catalog().architecture("vae")
+    model = zoo.create("vae", config=arch.test_config).eval()
+    shape = model.components["encoder"].input.shape
+    x = torch.rand(2, *shape) * scale
+    if nan:
+        x[0, 0, 0, 0] = float("nan")
+    with pytest.raises(InputValueError, match="image to encode (values must lie in|contains NaN)"):
+        model.encode(x)
+    assert model.encode(torch.rand(2, *shape)).shape[0] == 2  # in range: encoded

@@ -7,13 +7,19 @@ from torch import Tensor
 
 from zoo.errors import ShapeError
 from zoo.interfaces import Posterior
+from zoo.tasks.checks import image_batch
 
 
 class EncodeTask:
     @torch.no_grad()
     def encode(self, x: Tensor, c: Tensor | None = None, *, sample: bool = False) -> Tensor:
         """Latent codes of images `x`: the posterior mean (or a sample, with sample=True)."""
-        out = self.components["encoder"](x.to(self.device), c)
+        encoder = self.components["encoder"]
+        spec = encoder.input
+        if spec.kind == "image":  # 0-255 pixels or NaN are refused, not silently encoded
+            x = image_batch(self.name, x, value_range=spec.value_range, channels=spec.shape[0],
+                            size=tuple(spec.shape[1:]), what="image to encode")
+        out = encoder(x.to(self.device), c)
         if isinstance(out, Posterior):
             return out.sample() if sample else out.mean
         return out
