@@ -291,7 +291,7 @@ def test_cli_generate_voxels_writes_npy_png_and_mesh(tiny, tmp_path, capsys):
     assert len(vertices) > 0 and len(faces) > 0
     radii = np.linalg.norm(np.array([[float(v) for v in line.split()[1:]] for line in vertices]) - 5.5, axis=1)
     assert 2.5 < radii.min() and radii.max() < 4.5  # the surface of a ball of radius 3.5 +- 0.5 about the centre
-    code, out, err = run_cli(capsys, "generate", name, "-n", 2, "--mesh", "ply", "-o", tmp_path / "two.png")
+    code, _, err = run_cli(capsys, "generate", name, "-n", 2, "--mesh", "ply", "-o", tmp_path / "two.png")
     assert code == 0 and (tmp_path / "two-001.ply").read_text().startswith("ply\n")
 
 
@@ -300,7 +300,7 @@ def test_cli_generate_streams_large_requests_to_a_folder(tiny, tmp_path, capsys,
 
     name, model = saved(tmp_path, "tiny-style")
     monkeypatch.setattr(zoo.cli.models, "STREAM_ABOVE", 4)
-    code, out, err = run_cli(capsys, "generate", name, "-n", 6, "--seed", 1, "-o", tmp_path / "many.png")
+    code, _, err = run_cli(capsys, "generate", name, "-n", 6, "--seed", 1, "-o", tmp_path / "many.png")
     assert code == 0, err
     files = sorted((tmp_path / "many").iterdir())
     assert len(files) == 6
@@ -316,7 +316,7 @@ def test_cli_generate_streams_large_requests_to_a_folder(tiny, tmp_path, capsys,
 ])
 def test_cli_generate_bad_options_fail_in_one_line(tiny, tmp_path, capsys, argv, fragment):
     name, _ = saved(tmp_path, "tiny-cond")
-    code, out, err = run_cli(capsys, "generate", name, *argv, "-o", tmp_path / "x.png")
+    code, _, err = run_cli(capsys, "generate", name, *argv, "-o", tmp_path / "x.png")
     assert_one_line_error(code, err, fragment)
     assert not (tmp_path / "x.png").exists()
 
@@ -356,7 +356,7 @@ def test_cli_upscale_inpaint_synthesize_translate(tiny, tmp_path, capsys):
     assert np.array_equal(np.asarray(Image.open(tmp_path / "a.png")), np.asarray(Image.open(tmp_path / "b.png")))
 
     name, model = saved(tmp_path, "tiny-translate")
-    code, out, err = run_cli(capsys, "translate", small, "-o", tmp_path / "ba.png", "-m", name, "--direction", "ba")
+    code, _, err = run_cli(capsys, "translate", small, "-o", tmp_path / "ba.png", "-m", name, "--direction", "ba")
     assert code == 0, err
     with torch.no_grad():
         ba = model.components["generator_ba"](None, exact[None, :, :8, :8])[0]
@@ -372,7 +372,7 @@ def test_cli_mix_and_project(tiny, tmp_path, capsys):
     assert Image.open(tmp_path / "mix.png").size == (3 * 10 + 2, 4 * 10 + 2)  # (1 + cols) x (1 + rows) cells
 
     target = write_png(tmp_path / "target.png", model.generate(1, seed=9)[0])
-    code, out, err = run_cli(capsys, "project", name, target, "-o", tmp_path / "proj.png", "--steps", 40)
+    code, _, err = run_cli(capsys, "project", name, target, "-o", tmp_path / "proj.png", "--steps", 40)
     assert code == 0, err
     assert np.load(tmp_path / "proj.npy").shape == (1, 4)
     assert Image.open(tmp_path / "proj.png").size == (8, 8)
@@ -400,7 +400,7 @@ def test_cli_task_commands_fail_in_one_line(tiny, tmp_path, capsys):
         (["mix", style, "--rows-seeds", "x", "--cols-seeds", "2", "-o", tmp_path / "o.png"], "--rows-seeds takes"),
     ]
     for argv, fragment in cases:
-        code, out, err = run_cli(capsys, *argv)
+        code, _, err = run_cli(capsys, *argv)
         assert_one_line_error(code, err, fragment)
     assert not (tmp_path / "o.png").exists()
 

@@ -135,9 +135,9 @@ def add_translate_command(sub) -> None:
 
 def cmd_translate(args) -> int:
     from zoo.errors import ZooError
+    from zoo.images import load_image
     from zoo.tasks.checks import input_range
     from zoo.tasks.translate import DIRECTION_ROLES
-    from zoo.images import load_image
 
     model = _load(args, "translate")
     if args.direction not in model.directions:

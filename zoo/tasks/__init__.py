@@ -3,7 +3,14 @@ class from the tasks its architecture names (zoo.model.model_class). A plugin ma
 as "package.module:MixinClass" instead of a built-in task (docs/plugins.md)."""
 from zoo.tasks.generate import GenerateTask
 from zoo.tasks.inpaint import InpaintTask
-from zoo.tasks.latent import EditTask, EncodeTask, InterpolateTask, ReconstructTask, lerp, slerp
+from zoo.tasks.latent import (
+    EditTask,
+    EncodeTask,
+    InterpolateTask,
+    ReconstructTask,
+    lerp,
+    slerp,
+)
 from zoo.tasks.project import ProjectTask
 from zoo.tasks.styles import MixStylesTask
 from zoo.tasks.synthesize import SynthesizeTask
@@ -29,6 +36,20 @@ TASK_METHODS = frozenset({"generate", "iter_generate", "generate_to", "encode", 
                           "edit", "attribute_vector", "upscale", "inpaint", "synthesize", "translate",
                           "mix_styles", "seed_ws", "project"})
 
-__all__ = ["TASK_MIXINS", "TASK_METHODS", "GenerateTask", "EncodeTask", "ReconstructTask", "InterpolateTask",
-           "EditTask", "UpscaleTask", "InpaintTask", "SynthesizeTask", "TranslateTask", "MixStylesTask",
-           "ProjectTask", "lerp", "slerp"]
+__all__ = [
+    "TASK_METHODS",
+    "TASK_MIXINS",
+    "EditTask",
+    "EncodeTask",
+    "GenerateTask",
+    "InpaintTask",
+    "InterpolateTask",
+    "MixStylesTask",
+    "ProjectTask",
+    "ReconstructTask",
+    "SynthesizeTask",
+    "TranslateTask",
+    "UpscaleTask",
+    "lerp",
+    "slerp",
+]

@@ -7,8 +7,8 @@ class labels) exactly as one `sample_latent(n)` call on a generator seeded with 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import torch
 from torch import Tensor
@@ -128,5 +128,5 @@ class LatentBlocks:
             lo, hi = max(start - k * self.size, 0), min(stop - k * self.size, self.size)
             zs.append(z[lo:hi] if z is not None else None)
             cs.append(c[lo:hi] if c is not None else None)
-        cat = lambda parts: torch.cat(parts) if parts[0] is not None else None  # noqa: E731
+        cat = lambda parts: torch.cat(parts) if parts[0] is not None else None
         return cat(zs), cat(cs)

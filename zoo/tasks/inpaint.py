@@ -10,7 +10,13 @@ import torch
 from torch import Tensor
 
 from zoo.errors import ShapeError
-from zoo.tasks.checks import InputValueError, fixed_dim, image_batch, input_range, require_condition
+from zoo.tasks.checks import (
+    InputValueError,
+    fixed_dim,
+    image_batch,
+    input_range,
+    require_condition,
+)
 
 
 def mask_batch(owner: str, mask, n: int, size: tuple[int, int]) -> Tensor:

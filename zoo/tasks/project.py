@@ -12,8 +12,8 @@ The generator's noise buffers keep their projected values afterwards, so `result
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F

@@ -8,7 +8,7 @@ The style protocol a generator follows for this task (and for `project`):
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor

@@ -8,7 +8,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from zoo.tasks.checks import InputValueError, fixed_dim, image_batch, input_range, require_condition
+from zoo.tasks.checks import (
+    InputValueError,
+    fixed_dim,
+    image_batch,
+    input_range,
+    require_condition,
+)
 
 DIRECTION_ROLES = {"ab": "generator", "ba": "generator_ba"}
 

@@ -11,7 +11,14 @@ import torch
 from torch import Tensor
 
 from zoo.errors import ShapeError
-from zoo.tasks.checks import InputValueError, fixed_dim, image_batch, input_range, progress_bar, require_condition
+from zoo.tasks.checks import (
+    InputValueError,
+    fixed_dim,
+    image_batch,
+    input_range,
+    progress_bar,
+    require_condition,
+)
 
 
 class UpscaleTask:
