@@ -52,3 +52,72 @@ def save_grid(images: Tensor, path: str | Path, *, value_range=(-1.0, 1.0), nrow
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path)
     return path
+
+
+def save_image(image: Tensor, path: str | Path, *, value_range=(-1.0, 1.0)) -> Path:
+    """Write one (C, H, W) image (C = 1 or 3) as a PNG/JPEG at its own size; a batch goes into a grid."""
+    from PIL import Image
+
+    if image.dim() == 4:
+        return save_grid(image, path, value_range=value_range) if len(image) > 1 else \
+            save_image(image[0], path, value_range=value_range)
+    array = to_uint8(image, value_range).permute(1, 2, 0).numpy()
+    picture = Image.fromarray(array[:, :, 0], mode="L") if array.shape[2] == 1 else Image.fromarray(array, mode="RGB")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    picture.save(path)
+    return path
+
+
+def load_image(path: str | Path, *, channels: int = 3, value_range=(-1.0, 1.0)) -> Tensor:
+    """An image file as a (1, C, H, W) float tensor in `value_range` (C = 1: grey, 3: RGB)."""
+    import numpy as np
+
+    picture = _open(path).convert("L" if channels == 1 else "RGB")
+    x = torch.from_numpy(np.asarray(picture, dtype=np.float32).copy())
+    x = x[None] if x.dim() == 2 else x.permute(2, 0, 1)
+    return to_range(x, (0.0, 255.0), tuple(value_range))[None]
+
+
+def load_mask(path: str | Path) -> Tensor:
+    """A mask picture as a (1, 1, H, W) bool tensor: light pixels (> 127) are holes."""
+    import numpy as np
+
+    return torch.from_numpy(np.asarray(_open(path).convert("L")) > 127)[None, None]
+
+
+def load_label_map(path: str | Path) -> Tensor:
+    """A label map as (1, H, W) int64 class indices: a .npy of ints, or a PNG whose pixel values (one
+    channel, "L" or palette "P") are the class indices."""
+    import numpy as np
+
+    from zoo.errors import ZooError
+
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        array = np.load(path, allow_pickle=False)
+        if array.dtype.kind not in "iub":
+            raise ZooError(f"{path}: a label map .npy must hold integers, got {array.dtype}")
+    else:
+        picture = _open(path)
+        if picture.mode not in ("L", "P", "I", "I;16"):
+            raise ZooError(f"{path}: a label map PNG must have one channel of class indices (mode L or P), "
+                           f"got mode {picture.mode}")
+        array = np.asarray(picture)
+    x = torch.from_numpy(array.astype(np.int64))
+    return x[None] if x.dim() == 2 else x
+
+
+def _open(path: str | Path):
+    from PIL import Image, UnidentifiedImageError
+
+    from zoo.errors import ZooError
+
+    try:
+        picture = Image.open(path)
+        picture.load()
+    except FileNotFoundError:
+        raise ZooError(f"no such file: {path}") from None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ZooError(f"cannot read {path} as an image: {exc}") from None
+    return picture

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from zoo.errors import TaskNotSupportedError
-from zoo.tasks import TASK_MIXINS
+from zoo.tasks import TASK_METHODS, TASK_MIXINS
 
 
 class ZooModel(nn.Module):
@@ -50,6 +50,15 @@ class ZooModel(nn.Module):
     def parameter_counts(self) -> dict[str, int]:
         return {role: sum(p.numel() for p in m.parameters()) for role, m in self.components.items()}
 
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name in TASK_METHODS:  # still an AttributeError, so hasattr(model, "upscale") is False
+                raise TaskNotSupportedError(
+                    f"{self.name} cannot {name}: its tasks are {', '.join(self.tasks) or 'none'}") from None
+            raise
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{r}={n:,}" for r, n in self.parameter_counts().items())
         return f"ZooModel({self.name!r}, tasks={self.tasks}, params: {counts})"
@@ -57,9 +66,24 @@ class ZooModel(nn.Module):
 
 @functools.lru_cache(maxsize=None)
 def model_class(tasks: tuple[str, ...]) -> type:
-    """ZooModel composed with the mixins of `tasks` (tasks without a mixin yet are rejected)."""
-    missing = [t for t in tasks if t not in TASK_MIXINS]
-    if missing:
-        raise TaskNotSupportedError(f"tasks {missing} have no implementation in this genzoo version")
-    mixins = tuple(TASK_MIXINS[t] for t in tasks)
-    return type("ZooModel", (*mixins, ZooModel), {"tasks": tasks})
+    """ZooModel composed with the mixins of `tasks`: built-in names (zoo.tasks.TASK_MIXINS) or the
+    "module:MixinClass" paths of tasks a plugin ships, imported here, on first use."""
+    from zoo.records import check_task_name, import_object
+
+    mixins = []
+    for task in tasks:
+        try:
+            check_task_name(task)
+        except ValueError as exc:
+            raise TaskNotSupportedError(str(exc)) from None
+        if ":" not in task:
+            mixins.append(TASK_MIXINS[task])
+            continue
+        try:
+            mixin = import_object(task)
+        except ImportError as exc:
+            raise TaskNotSupportedError(f"task {task!r} cannot be imported: {exc}") from None
+        if not isinstance(mixin, type):
+            raise TaskNotSupportedError(f"task {task!r} must name a mixin class, got {type(mixin).__name__}")
+        mixins.append(mixin)
+    return type("ZooModel", (*dict.fromkeys(mixins), ZooModel), {"tasks": tasks})

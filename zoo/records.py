@@ -9,10 +9,28 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+# The built-in tasks (mixins in zoo.tasks). An architecture may also name a task its plugin ships as a
+# lazy "package.module:MixinClass" path (docs/plugins.md), so the set of tasks is open.
 TASKS = (
     "generate", "encode", "reconstruct", "interpolate", "edit", "upscale",
-    "inpaint", "synthesize", "mix_styles", "translate",
+    "inpaint", "synthesize", "mix_styles", "translate", "project",
 )
+
+
+def check_task_name(task: str, owner: str = "") -> None:
+    """A built-in task name or a "module:Class" mixin path (not imported here: records stay torch-free)."""
+    import difflib
+
+    where = f"architecture {owner!r}: " if owner else ""
+    if ":" in task:
+        module_name, _, attr = task.partition(":")
+        if module_name and attr.isidentifier() and all(p.isidentifier() for p in module_name.split(".")):
+            return
+        raise ValueError(f"{where}task {task!r} must be a built-in task or look like 'package.module:MixinClass'")
+    if task not in TASKS:
+        close = difflib.get_close_matches(task, TASKS, n=3, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else f" Known: {', '.join(TASKS)}"
+        raise ValueError(f"{where}unknown task {task!r} (neither built-in nor 'module:MixinClass').{hint}")
 
 
 def import_object(path: str) -> Any:
@@ -47,7 +65,7 @@ class Architecture:
     paper: Paper
     components: Mapping[str, str]  # role -> "module:Class"
     default_config: Mapping[str, Any] = field(default_factory=dict)
-    tasks: tuple[str, ...] = ("generate",)
+    tasks: tuple[str, ...] = ("generate",)  # built-in names (TASKS) or "module:MixinClass" paths
     objective: str | None = None  # name of a registered Objective
     description: str = ""
     # A tiny config used by tests and `zoo bench --quick` to build the model cheaply.
@@ -55,9 +73,10 @@ class Architecture:
     plugin: str = ""  # filled in by the plugin manager
 
     def __post_init__(self) -> None:
-        unknown = set(self.tasks) - set(TASKS)
-        if unknown:
-            raise ValueError(f"architecture {self.name!r}: unknown tasks {sorted(unknown)}; known: {TASKS}")
+        if isinstance(self.tasks, str):
+            raise ValueError(f"architecture {self.name!r}: tasks must be a tuple of names, got a string")
+        for task in self.tasks:
+            check_task_name(task, self.name)
         if "generator" not in self.components and "encoder" not in self.components:
             raise ValueError(f"architecture {self.name!r} needs a 'generator' or an 'encoder' component")
 

@@ -25,14 +25,17 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("name", help="architecture or weight set")
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser("generate", help="sample a grid of images into a PNG")
+    p = sub.add_parser("generate", help="sample a grid of images into a PNG (voxels: .npy, PNG and mesh)")
     p.add_argument("name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--label", help="class label(s) for conditional models: one, or one per sample, comma-separated")
     p.add_argument("--scale", type=int, default=2, help="enlarge the grid by this factor (default 2)")
     p.add_argument("--device", default="cpu")
-    p.add_argument("-o", "--output", default="samples.png", help="PNG file to write")
+    p.add_argument("-o", "--output", default="samples.png",
+                   help="PNG file to write; a folder (no suffix, or more than 256 samples) gets one file each")
+    p.add_argument("--mesh", choices=("obj", "ply"), default="obj", help="mesh format of voxel models")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("plugins", help="installed plugins as JSON, with load errors")
@@ -88,6 +91,10 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     from zoo.cli import latent as latent_cli
     for add in (latent_cli.add_reconstruct_command, latent_cli.add_interpolate_command,
                 latent_cli.add_edit_command, latent_cli.add_latent_map_command):
+        add(sub)
+
+    from zoo.cli.tasks import ADD_COMMANDS as add_task_commands
+    for add in add_task_commands:
         add(sub)
 
     if with_plugins:

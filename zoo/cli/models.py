@@ -54,20 +54,85 @@ def cmd_info(args) -> int:
     return 0
 
 
-def cmd_generate(args) -> int:
-    import torch
+STREAM_ABOVE = 256  # more samples than this go to a folder, one file each, as they are made
 
+
+def cmd_generate(args) -> int:
+    from pathlib import Path
+
+    from zoo.errors import ZooError
+
+    if args.n < 1:
+        raise ZooError(f"-n must be a positive number of samples, got {args.n}")
+    if args.scale < 1:
+        raise ZooError(f"--scale must be a positive integer, got {args.scale}")
     from zoo import api
-    from zoo.images import save_grid
+    from zoo.cli.tasks import show_progress
 
     model = api.load(args.name, device=args.device)
-    c = torch.tensor([int(v) for v in args.label.split(",")]) if args.label else None
-    if c is not None and len(c) == 1:
-        c = c.repeat(args.n)
-    images = model.generate(args.n, seed=args.seed, c=c)
-    path = save_grid(images, args.output, value_range=model.sampler.output.value_range, scale=args.scale)
+    c = _labels(model, args.label, args.n)
+    spec = model.sampler.output
+    output = Path(args.output)
+    if args.n > STREAM_ABOVE or not output.suffix:
+        folder = output.with_suffix("") if output.suffix else output
+        paths = model.generate_to(folder, args.n, seed=args.seed, c=c, progress=show_progress(args))
+        print(f"wrote {len(paths)} samples of {model.name} to {folder}/ (one file each)")
+        return 0
+    samples = model.generate(args.n, seed=args.seed, c=c)
+    if spec.kind == "voxels":
+        for path in _save_voxels(samples, output, spec.value_range, args.mesh, args.scale):
+            print(f"wrote {path}")
+        return 0
+    from zoo.images import save_grid
+
+    path = save_grid(samples, output, value_range=spec.value_range, scale=args.scale)
     print(f"wrote {args.n} samples of {model.name} to {path}")
     return 0
+
+
+def _labels(model, label: str | None, n: int):
+    """--label: one class for every sample, or one per sample; checked against the model's classes."""
+    if not label:
+        return None
+    import torch
+
+    from zoo.errors import ZooError
+
+    condition = model.sampler.condition
+    if condition.kind != "class":
+        raise ZooError(f"{model.name} is not class-conditional ({condition.kind!r} condition); drop --label")
+    try:
+        labels = [int(v) for v in label.split(",")]
+    except ValueError:
+        raise ZooError(f"--label takes class numbers, e.g. 3 or 0,1,2, got {label!r}") from None
+    k = condition.num_classes
+    bad = [v for v in labels if not 0 <= v < k]
+    if bad:
+        raise ZooError(f"--label {bad[0]} is out of range: {model.name} has {k} classes (0-{k - 1})")
+    if len(labels) not in (1, n):
+        raise ZooError(f"--label takes one class or one per sample ({n}), got {len(labels)}")
+    return torch.tensor(labels * n if len(labels) == 1 else labels)
+
+
+def _save_voxels(samples, output, value_range, mesh_format: str, scale: int):
+    """STEM.npy (all grids), STEM.png (their max projections) and one mesh per sample."""
+    import numpy as np
+    import torch
+
+    from zoo.images import save_grid
+    from zoo.voxel_files import render_projections, save_mesh
+
+    stem = output.with_suffix("")
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    np.save(stem.with_suffix(".npy"), samples.cpu().numpy())
+    yield stem.with_suffix(".npy")
+    pictures = torch.stack([render_projections(v, value_range) for v in samples])
+    yield save_grid(pictures, stem.with_suffix(".png"), value_range=value_range, nrow=1, scale=scale)
+    level = (value_range[0] + value_range[1]) / 2
+    for i, volume in enumerate(samples):
+        name = stem.with_suffix(f".{mesh_format}") if len(samples) == 1 else \
+            stem.parent / f"{stem.name}-{i:03d}.{mesh_format}"
+        yield save_mesh(volume, name, level=level)
 
 
 def cmd_plugins(args) -> int:

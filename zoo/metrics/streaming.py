@@ -84,19 +84,21 @@ def generated_batches(model, n: int, *, seed: int = 0, batch_size: int = 64, dev
                       indices: range | None = None) -> Iterator[Tensor]:
     """Samples `indices` (default: all n) of `model.generate(n, seed=seed)`, made batch by batch.
 
-    All n latents (and class labels) are drawn first, as GenerateTask.generate draws them, so sample i is
-    the same whatever the batch size or the number of processes.
+    Latents (and class labels) are drawn block by block exactly as GenerateTask.generate draws them
+    (zoo.tasks.generate.LatentBlocks), so sample i is the same whatever the batch size or the number of
+    processes, and no more than one block of latents is held at a time.
     """
+    from zoo.tasks.generate import LatentBlocks
+
     g = model.sampler
-    gen = torch.Generator().manual_seed(seed)
-    z = g.sample_latent(n, generator=gen, device="cpu")
-    c = g.sample_condition(n, generator=gen, device="cpu") if g.condition.kind != "none" else None
+    blocks = LatentBlocks(g, seed, n)
     indices = indices if indices is not None else range(n)
     lo, hi = indices.start, indices.stop
     for start in range(lo, hi, batch_size):
         stop = min(start + batch_size, hi)
-        zb = z[start:stop].to(device) if z is not None else None
-        cb = c[start:stop].to(device) if c is not None else None
+        zb, cb = blocks.slice(start, stop)
+        zb = zb.to(device) if zb is not None else None
+        cb = cb.to(device) if cb is not None else None
         with torch.no_grad():
             out = g(zb, cb)
         yield _to_unit_range(out, g.output.value_range)

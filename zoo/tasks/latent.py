@@ -7,13 +7,19 @@ from torch import Tensor
 
 from zoo.errors import ShapeError
 from zoo.interfaces import Posterior
+from zoo.tasks.checks import image_batch
 
 
 class EncodeTask:
     @torch.no_grad()
     def encode(self, x: Tensor, c: Tensor | None = None, *, sample: bool = False) -> Tensor:
         """Latent codes of images `x`: the posterior mean (or a sample, with sample=True)."""
-        out = self.components["encoder"](x.to(self.device), c)
+        encoder = self.components["encoder"]
+        spec = encoder.input
+        if spec.kind == "image":  # 0-255 pixels or NaN are refused, not silently encoded
+            x = image_batch(self.name, x, value_range=spec.value_range, channels=spec.shape[0],
+                            size=tuple(spec.shape[1:]), what="image to encode")
+        out = encoder(x.to(self.device), c)
         if isinstance(out, Posterior):
             return out.sample() if sample else out.mean
         return out
@@ -55,15 +61,18 @@ def lerp(a: Tensor, b: Tensor, t: float) -> Tensor:
 
 
 def slerp(a: Tensor, b: Tensor, t: float) -> Tensor:
-    """Spherical interpolation (Shoemake 1985), the usual choice for Gaussian latents (White 2016)."""
+    """Spherical interpolation (Shoemake 1985), the usual choice for Gaussian latents (White 2016).
+    Where the angle is undefined or degenerate (a zero latent, parallel or antiparallel latents) it is lerp."""
     af, bf = a.flatten(1), b.flatten(1)
-    cos = (af / af.norm(dim=1, keepdim=True) * bf / bf.norm(dim=1, keepdim=True)).sum(1).clamp(-1, 1)
-    omega = torch.acos(cos)[:, None]
+    na, nb = af.norm(dim=1, keepdim=True), bf.norm(dim=1, keepdim=True)
+    zero = (na < 1e-12) | (nb < 1e-12)
+    cos = ((af / na.clamp_min(1e-12)) * (bf / nb.clamp_min(1e-12))).sum(1, keepdim=True).clamp(-1, 1)
+    omega = torch.acos(cos)
     so = torch.sin(omega)
-    small = so.abs() < 1e-6
+    small = zero | (cos.abs() > 1 - 1e-5)  # (anti)parallel: float32 acos near +-1 is too coarse to use
+    so = so.where(~small, torch.ones_like(so))  # no division by ~0 even in the branch not taken
     out = torch.where(small, af + (bf - af) * t,
-                      torch.sin((1 - t) * omega) / so.where(~small, 1.0) * af
-                      + torch.sin(t * omega) / so.where(~small, 1.0) * bf)
+                      torch.sin((1 - t) * omega) / so * af + torch.sin(t * omega) / so * bf)
     return out.view_as(a)
 
 

@@ -1,0 +1,222 @@
+"""`zoo upscale`, `zoo inpaint`, `zoo synthesize`, `zoo translate`, `zoo mix` and `zoo project`: the image
+tasks on ordinary files (PNG/JPEG in and out, label maps as PNG or .npy, latents as .npy).
+Progress bars show only on a terminal; errors are one line. No torch import at module level.
+"""
+from __future__ import annotations
+
+import sys
+
+
+def parse_ints(text: str, what: str) -> list[int]:
+    """"1,2,5-7" -> [1, 2, 5, 6, 7]."""
+    from zoo.errors import ZooError
+
+    out: list[int] = []
+    try:
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            lo, dash, hi = part.partition("-") if not part.startswith("-") else (part, "", "")
+            out.extend(range(int(lo), int(hi) + 1) if dash else [int(lo)])
+    except ValueError:
+        raise ZooError(f"{what} takes integers or ranges like 1,2,5-7, got {text!r}") from None
+    if not out:
+        raise ZooError(f"{what} needs at least one integer, got {text!r}")
+    return out
+
+
+def show_progress(args) -> bool:
+    return not getattr(args, "no_progress", False) and sys.stderr.isatty()
+
+
+def _model_options(p, *, positional: bool = False) -> None:
+    if positional:
+        p.add_argument("name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    else:
+        p.add_argument("-m", "--model", dest="name", required=True,
+                       help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("--seed", type=int, default=0, help="seed of any latent the generator draws (default 0)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
+
+
+def _load(args, task: str):
+    import zoo
+    from zoo.errors import TaskNotSupportedError
+
+    model = zoo.load(args.name, device=args.device)
+    if task not in model.tasks:
+        raise TaskNotSupportedError(f"{model.name} cannot {task}: its tasks are {', '.join(model.tasks) or 'none'}")
+    return model
+
+
+def _channels(generator) -> int:
+    shape = generator.condition.shape
+    return shape[0] if shape and isinstance(shape[0], int) else generator.output.shape[0]
+
+
+def _write(model, images, path, generator=None) -> None:
+    from zoo.images import save_image
+
+    g = generator or model.sampler
+    print(f"wrote {save_image(images.cpu(), path, value_range=g.output.value_range)}")
+
+
+# -- upscale ----------------------------------------------------------------------------------------
+def add_upscale_command(sub) -> None:
+    p = sub.add_parser("upscale", help="super-resolve an image file (tiled for large images)")
+    p.add_argument("input", help="image file (PNG/JPEG)")
+    p.add_argument("-o", "--output", required=True, help="image file to write")
+    p.add_argument("--tile", type=int, default=128, help="tile size in input pixels (default 128; 0: no tiling)")
+    p.add_argument("--overlap", type=int, default=16, help="input pixels of context around each tile (default 16)")
+    _model_options(p)
+    p.set_defaults(func=cmd_upscale)
+
+
+def cmd_upscale(args) -> int:
+    from zoo.errors import ZooError
+    from zoo.images import load_image
+    from zoo.tasks.checks import input_range
+
+    if args.tile < 0 or args.overlap < 0:
+        raise ZooError(f"--tile and --overlap must be >= 0, got {args.tile} and {args.overlap}")
+    model = _load(args, "upscale")
+    x = load_image(args.input, channels=_channels(model.sampler), value_range=input_range(model.sampler))
+    out = model.upscale(x, tile=args.tile or None, overlap=args.overlap, seed=args.seed, progress=show_progress(args))
+    _write(model, out, args.output)
+    return 0
+
+
+# -- inpaint ----------------------------------------------------------------------------------------
+def add_inpaint_command(sub) -> None:
+    p = sub.add_parser("inpaint", help="fill the holes of an image (mask: white = hole)")
+    p.add_argument("image", help="image file (PNG/JPEG)")
+    p.add_argument("mask", help="mask picture of the same size: light pixels (> 127) are holes")
+    p.add_argument("-o", "--output", required=True, help="image file to write")
+    _model_options(p)
+    p.set_defaults(func=cmd_inpaint)
+
+
+def cmd_inpaint(args) -> int:
+    from zoo.images import load_image, load_mask
+    from zoo.tasks.checks import input_range
+
+    model = _load(args, "inpaint")
+    g = model.sampler
+    x = load_image(args.image, channels=_channels(g) - 1, value_range=input_range(g))
+    _write(model, model.inpaint(x, load_mask(args.mask), seed=args.seed), args.output)
+    return 0
+
+
+# -- synthesize -------------------------------------------------------------------------------------
+def add_synthesize_command(sub) -> None:
+    p = sub.add_parser("synthesize", help="an image from a label map (PNG of class indices, or .npy)")
+    p.add_argument("labelmap", help="PNG whose pixel values are class indices, or a .npy of ints (H, W)")
+    p.add_argument("-o", "--output", required=True, help="image file to write")
+    _model_options(p)
+    p.set_defaults(func=cmd_synthesize)
+
+
+def cmd_synthesize(args) -> int:
+    from zoo.images import load_label_map
+
+    model = _load(args, "synthesize")
+    _write(model, model.synthesize(load_label_map(args.labelmap), seed=args.seed), args.output)
+    return 0
+
+
+# -- translate --------------------------------------------------------------------------------------
+def add_translate_command(sub) -> None:
+    p = sub.add_parser("translate", help="image-to-image translation (pix2pix: ab; CycleGAN: ab or ba)")
+    p.add_argument("input", help="image file (PNG/JPEG)")
+    p.add_argument("-o", "--output", required=True, help="image file to write")
+    p.add_argument("--direction", default="ab", help="ab (component 'generator') or ba ('generator_ba')")
+    _model_options(p)
+    p.set_defaults(func=cmd_translate)
+
+
+def cmd_translate(args) -> int:
+    from zoo.errors import ZooError
+    from zoo.images import load_image
+    from zoo.tasks.checks import input_range
+    from zoo.tasks.translate import DIRECTION_ROLES
+
+    model = _load(args, "translate")
+    if args.direction not in model.directions:
+        raise ZooError(f"{model.name} has no direction {args.direction!r}; it translates "
+                       f"{' and '.join(model.directions)}")
+    g = model.components[DIRECTION_ROLES[args.direction]] if args.direction != "ab" else model.sampler
+    x = load_image(args.input, channels=_channels(g), value_range=input_range(g))
+    _write(model, model.translate(x, direction=args.direction, seed=args.seed), args.output, g)
+    return 0
+
+
+# -- mix --------------------------------------------------------------------------------------------
+def add_mix_command(sub) -> None:
+    p = sub.add_parser("mix", help="StyleGAN style mixing: a grid of row seeds x column seeds")
+    p.add_argument("name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("--rows-seeds", required=True, help="seeds of the rows, e.g. 1,2,3 or 1-3")
+    p.add_argument("--cols-seeds", required=True, help="seeds of the columns")
+    p.add_argument("--styles", help="layers taken from the columns, e.g. 0-3 (default: the first half)")
+    p.add_argument("--psi", type=float, default=1.0, help="truncation psi (default 1: none)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("-o", "--output", required=True, help="PNG grid: sources on top and left, mixes inside")
+    p.set_defaults(func=cmd_mix)
+
+
+def cmd_mix(args) -> int:
+    import torch
+
+    from zoo.images import save_grid
+
+    model = _load(args, "mix_styles")
+    rows, cols = parse_ints(args.rows_seeds, "--rows-seeds"), parse_ints(args.cols_seeds, "--cols-seeds")
+    styles = parse_ints(args.styles, "--styles") if args.styles else None
+    mixed = model.mix_styles(rows, cols, col_styles=styles, psi=args.psi)
+    g = model.sampler
+    with torch.no_grad():
+        row_images = g.synthesis(model.seed_ws(rows, psi=args.psi))
+        col_images = g.synthesis(model.seed_ws(cols, psi=args.psi))
+    blank = torch.full_like(col_images[:1], g.output.value_range[0])
+    grid = [torch.cat([blank, col_images])] + [torch.cat([row_images[r:r + 1], mixed[r]]) for r in range(len(rows))]
+    path = save_grid(torch.cat(grid).cpu(), args.output, value_range=g.output.value_range, nrow=len(cols) + 1)
+    print(f"wrote {path}")
+    return 0
+
+
+# -- project ----------------------------------------------------------------------------------------
+def add_project_command(sub) -> None:
+    p = sub.add_parser("project", help="find the latent (w) that makes an image, by optimisation")
+    p.add_argument("name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("image", help="image file (PNG/JPEG) of the generator's size")
+    p.add_argument("-o", "--output", required=True, help="image file for the projection; the latent goes "
+                                                           "beside it as .npy")
+    p.add_argument("--steps", type=int, default=200, help="optimisation steps (default 200)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
+    p.set_defaults(func=cmd_project)
+
+
+def cmd_project(args) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from zoo.errors import ZooError
+    from zoo.images import load_image
+
+    if args.steps < 1:
+        raise ZooError(f"--steps must be >= 1, got {args.steps}")
+    model = _load(args, "project")
+    spec = model.sampler.output
+    x = load_image(args.image, channels=spec.shape[0], value_range=spec.value_range)
+    result = model.project(x, steps=args.steps, seed=args.seed, progress=show_progress(args))
+    _write(model, result.image, args.output)
+    latent = Path(args.output).with_suffix(".npy")
+    np.save(latent, result.latent.cpu().numpy())
+    print(f"wrote {latent} ({result.space}, shape {tuple(result.latent.shape)}); "
+          f"pixel MSE {result.losses[0]:.4g} -> {result.losses[-1]:.4g}")
+    return 0
+
+
+ADD_COMMANDS = (add_upscale_command, add_inpaint_command, add_synthesize_command, add_translate_command,
+                add_mix_command, add_project_command)
