@@ -138,7 +138,7 @@ def test_help_defaults_are_the_real_defaults():
         default = action.default
         if isinstance(default, (tuple, list)):
             default = ",".join(map(str, default))
-        first = stated.split()[0].rstrip(",;")
+        first = stated.split()[0].rstrip(",;:")
         if isinstance(default, (int, float)):
             same = first == "none" and default == 0 or _number(first) == default  # "(default: none)" for 0
         else:
