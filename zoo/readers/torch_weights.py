@@ -1,0 +1,52 @@
+"""`.pth` / `.pt` files through `torch.load(weights_only=True)`: torch's own restricted unpickler, which
+rebuilds tensors, storages and plain containers only. A format that needs one more class names it from
+`EXTRA_GLOBALS` (an allow-list of plain-data classes); anything else in the file is refused."""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+from pathlib import Path
+from typing import Iterable
+
+from zoo.readers.errors import UnsafeFileError
+
+# Plain-data classes some official .pth files hold besides tensors; constructing them runs no file code.
+EXTRA_GLOBALS = {
+    "collections.OrderedDict": collections.OrderedDict,  # torchvision / lpips state dicts
+    "argparse.Namespace": argparse.Namespace,  # options saved beside weights (BasicSR-era checkpoints)
+}
+
+
+
+def read_torch_weights(path: str | os.PathLike, extra: Iterable[str] = ()) -> object:
+    """The object in a torch-saved file (usually a state dict), loaded on the CPU with weights_only=True.
+
+    `extra` names entries of EXTRA_GLOBALS the format needs (e.g. ("argparse.Namespace",)).
+    """
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    unknown = [name for name in extra if name not in EXTRA_GLOBALS]
+    if unknown:
+        raise ValueError(f"not in the allow-list of extra globals: {unknown}; known: {sorted(EXTRA_GLOBALS)}")
+    with torch.serialization.safe_globals([EXTRA_GLOBALS[name] for name in extra]):
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise UnsafeFileError(path, _refused_global(str(exc)), "torch.load(weights_only=True) does not "
+                                  "allow it") from None
+        except (RuntimeError, EOFError) as exc:
+            raise UnsafeFileError(path, "the file", f"not a readable torch file ({str(exc).splitlines()[0]})") from None
+
+
+def _refused_global(message: str) -> str:
+    """The global torch's weights-only unpickler refused, from its message ("Unsupported global: GLOBAL x.y")."""
+    match = re.search(r"GLOBAL ([\w.]+(?:[ .][\w.]+)?)", message)
+    if match:
+        return "global " + match.group(1).replace(" ", ".")
+    first = message.strip().splitlines()[0] if message.strip() else "a pickle opcode"
+    return first[:200]
