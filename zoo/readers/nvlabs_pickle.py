@@ -9,7 +9,7 @@ modules wrapped by `torch_utils.persistence` pickle as `_reconstruct_persistent_
 (a legacy torch.save stream, read here with torch.load(weights_only=True)).
 
 `find_class` maps the few globals these formats need to local functions that rebuild plain data, turns
-the authors' own classes (modules dnnlib, tfutil, torch_utils, training) into `InertObject`
+the authors' own classes (modules dnnlib, tfutil, torch_utils, training; torch.nn.modules) into `InertObject`
 placeholders that only record their class name and state, and refuses every other global: os.system,
 builtins.eval, subprocess.Popen and the like cannot even be named. Source code stored in a pickle
 (build_module_src, module_src) is kept as a string and never run.
@@ -28,9 +28,11 @@ from typing import Any
 import numpy as np
 
 from zoo.readers.errors import UnsafeFileError
+from zoo.readers.torch_weights import python3_name, refused_global
 
-# module roots of the NVlabs code bases whose classes become placeholders
-PLACEHOLDER_ROOTS = ("dnnlib", "tfutil", "torch_utils", "training")
+# modules (and their submodules) whose classes become placeholders: the NVlabs code bases, and torch's
+# own nn modules, which a snapshot may hold beside the persistent ones; a placeholder runs nothing
+PLACEHOLDER_MODULES = ("dnnlib", "tfutil", "torch_utils", "training", "torch.nn.modules")
 
 
 class InertObject(dict):
@@ -104,6 +106,13 @@ def _np_scalar(dtype, data=None):
     return np.frombuffer(data, dtype=dtype)[0]
 
 
+def _np_frombuffer(buffer, dtype, shape, order):  # protocol 5 arrays
+    if not isinstance(dtype, np.dtype) or dtype.hasobject or not isinstance(buffer, (bytes, bytearray, memoryview,
+                                                                                      pickle.PickleBuffer)):
+        raise pickle.UnpicklingError("a numpy buffer that is not plain data")
+    return np.frombuffer(bytes(buffer), dtype=dtype).reshape(shape, order="F" if order == "F" else "C").copy()
+
+
 def _latin1_encode(text, encoding="latin1"):  # protocol-2 pickles write bytes as _codecs.encode(str, 'latin1')
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
         raise pickle.UnpicklingError("_codecs.encode beyond latin1 text")
@@ -115,7 +124,10 @@ def _storage_from_bytes(data):
 
     if not isinstance(data, bytes):
         raise pickle.UnpicklingError("a storage that is not bytes")
-    storage = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    try:
+        storage = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:  # torch's weights-only unpickler refused something in the bytes
+        raise _Refused(refused_global(str(exc)) + " (inside a storage)") from None
     if not isinstance(storage, (torch.TypedStorage, torch.UntypedStorage)):
         raise pickle.UnpicklingError("storage bytes that hold no storage")
     return storage
@@ -161,6 +173,7 @@ _LOCAL = {
     ("numpy.core.multiarray", "_reconstruct"): _np_reconstruct,
     ("numpy._core.multiarray", "_reconstruct"): _np_reconstruct,
     ("numpy.core.multiarray", "scalar"): _np_scalar, ("numpy._core.multiarray", "scalar"): _np_scalar,
+    ("numpy.core.numeric", "_frombuffer"): _np_frombuffer, ("numpy._core.numeric", "_frombuffer"): _np_frombuffer,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
@@ -169,15 +182,20 @@ _LOCAL = {
 }
 
 
+class _Refused(Exception):
+    """Raised where the file is not known; read_nvlabs_pickle names the file."""
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, file, path: Path) -> None:
         super().__init__(file)
         self.path = path
 
     def find_class(self, module: str, name: str):
+        module, name = python3_name(module, name)  # as pickle's own find_class does for protocols < 3
         if (module, name) in _LOCAL:
             return _LOCAL[(module, name)]
-        if module.split(".")[0] in PLACEHOLDER_ROOTS and name.isidentifier():
+        if any(module == m or module.startswith(m + ".") for m in PLACEHOLDER_MODULES) and name.isidentifier():
             return _placeholder(f"{module}.{name}")
         raise UnsafeFileError(self.path, f"global {module}.{name}", "not a class of the NVlabs formats")
 
@@ -193,6 +211,8 @@ def read_nvlabs_pickle(path: str | os.PathLike) -> Any:
             root = _RestrictedUnpickler(f, path).load()
         except UnsafeFileError:
             raise
+        except _Refused as exc:
+            raise UnsafeFileError(path, str(exc), "torch.load(weights_only=True) does not allow it") from None
         except pickle.UnpicklingError as exc:
             raise UnsafeFileError(path, str(exc), "outside what NVlabs pickles hold") from None
         except (EOFError, TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:

@@ -37,16 +37,27 @@ def read_torch_weights(path: str | os.PathLike, extra: Iterable[str] = ()) -> ob
         try:
             return torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
-            raise UnsafeFileError(path, _refused_global(str(exc)), "torch.load(weights_only=True) does not "
+            raise UnsafeFileError(path, refused_global(str(exc)), "torch.load(weights_only=True) does not "
                                   "allow it") from None
         except (RuntimeError, EOFError) as exc:
             raise UnsafeFileError(path, "the file", f"not a readable torch file ({str(exc).splitlines()[0]})") from None
 
 
-def _refused_global(message: str) -> str:
-    """The global torch's weights-only unpickler refused, from its message ("Unsupported global: GLOBAL x.y")."""
-    match = re.search(r"GLOBAL ([\w.]+(?:[ .][\w.]+)?)", message)
-    if match:
-        return "global " + match.group(1).replace(" ", ".")
-    first = message.strip().splitlines()[0] if message.strip() else "a pickle opcode"
-    return first[:200]
+def refused_global(message: str) -> str:
+    """The global torch's weights-only unpickler refused, from its message ("... GLOBAL x.y was not an
+    allowed global ..."), under its Python 3 name (torch.save writes protocol 2, with Python 2 names)."""
+    match = re.search(r"GLOBAL ([\w.]+)", message)
+    if not match:
+        first = message.strip().splitlines()[0] if message.strip() else "a pickle opcode"
+        return first[:200]
+    module, _, name = match.group(1).rpartition(".")
+    return "global " + ".".join(python3_name(module or "builtins", name))
+
+
+def python3_name(module: str, name: str) -> tuple[str, str]:
+    """What a Python 2 global (copy_reg._reconstructor, __builtin__.eval) is called in Python 3."""
+    import _compat_pickle
+
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        return _compat_pickle.NAME_MAPPING[(module, name)]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
