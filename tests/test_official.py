@@ -177,3 +177,23 @@ def test_unknown_converter_is_a_clear_error(catalog, monkeypatch):
     add_official(catalog, "tinymap.typo", "https://example.invalid/files", sha(SG2ADA), converter="tinymap-sg2adaa")
     with pytest.raises(UnknownNameError, match="unknown converter 'tinymap-sg2adaa'. Did you mean: tinymap-sg2ada"):
         zoo.load("tinymap.typo")
+
+
+def test_official_file_on_the_hub_goes_through_hf_hub_download(catalog, tmp_path, monkeypatch):
+    import huggingface_hub.constants as constants
+
+    from hub_server import FakeRepo, HubServer
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    source = {"repo_id": "nvlabs-mirror/tinymap", "converter": "tinymap-tf",
+              "files": {"checkpoint": {"filename": "tf_mapping.pkl", "sha256": sha(TF)}}}
+    ws, = registry.parse_registry({"tinymap.hub": {"architecture": "tinymap", "source": source}}, origin="test")
+    catalog.by_kind["weight set"][ws.name] = ws
+    with HubServer({"nvlabs-mirror/tinymap": FakeRepo(files={"tf_mapping.pkl": TF.read_bytes()})}) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        model = zoo.load("tinymap.hub")
+        assert any("tf_mapping.pkl" in path for _, path in server.requests)
+    got, want = outputs(model, FIXTURES / "tf_mapping_ref.npz")
+    assert np.abs(got - want).max() <= 1e-4
+    assert "https://huggingface.co/nvlabs-mirror/tinymap" in (Path(model.metadata["folder"]) / "README.md").read_text()
