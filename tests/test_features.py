@@ -8,11 +8,10 @@ from collections import OrderedDict
 import pytest
 import torch
 import torch.nn.functional as F
+from url_server import FileServer
 
 from zoo.errors import ChecksumError, UnknownNameError, WeightsNotFoundError
 from zoo.features import load_feature_network, weights
-
-from url_server import FileServer
 
 VGG19 = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"]
 # AlexNet: (index in `features`, out, in, kernel, stride, padding), max-pools after indices 1, 4 and 11

@@ -6,22 +6,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
+import official_plugin
 import pytest
 import torch
+from url_server import FileServer
 
-import official_plugin
 import zoo
 from zoo import registry
 from zoo.cli.main import main
 from zoo.errors import ChecksumError, UnknownNameError, WeightsNotFoundError
 from zoo.hub import official
 from zoo.hub.official import UnpinnedFileError
-
-from url_server import FileServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "official"
 SG2ADA = FIXTURES / "sg2ada_mapping.pkl"
@@ -140,7 +138,7 @@ def test_an_interrupted_download_resumes_with_a_range_request(catalog, monkeypat
 
 def test_unpinned_file_needs_an_opt_in_and_prints_its_hash(catalog, monkeypatch, capsys):
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.delenv(official.TRUST_ENV, raising=False)
+    monkeypatch.setenv(official.TRUST_ENV, "0")  # (not delenv: it would not restore what main() sets)
     with FileServer({"/f/G.pkl": TF.read_bytes()}) as server:
         add_official(catalog, "tinymap.unpinned", server.url + "/f", None, filename="G.pkl", converter="tinymap-tf")
         with pytest.raises(UnpinnedFileError, match="trust_unpinned=True.*GENZOO_TRUST_UNPINNED=1"):
@@ -156,7 +154,7 @@ def test_unpinned_file_needs_an_opt_in_and_prints_its_hash(catalog, monkeypatch,
 
 
 def test_cli_flag_trusts_unpinned_files(catalog, monkeypatch, capsys, tmp_path):
-    monkeypatch.delenv(official.TRUST_ENV, raising=False)
+    monkeypatch.setenv(official.TRUST_ENV, "0")  # (not delenv: it would not restore what main() sets)
     with FileServer({"/f/G.pkl": TF.read_bytes()}) as server:
         monkeypatch.setenv("HF_HUB_OFFLINE", "0")
         add_official(catalog, "tinymap.unpinned", server.url + "/f", None, filename="G.pkl", converter="tinymap-tf")
@@ -180,9 +178,8 @@ def test_unknown_converter_is_a_clear_error(catalog, monkeypatch):
 
 
 def test_official_file_on_the_hub_goes_through_hf_hub_download(catalog, tmp_path, monkeypatch):
-    import huggingface_hub.constants as constants
-
     from hub_server import FakeRepo, HubServer
+    from huggingface_hub import constants
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)

@@ -19,8 +19,17 @@ import pytest
 import torch
 
 from zoo.errors import ZooError
-from zoo.readers import (InertObject, TorchObject, UnsafeFileError, module_state_dict, read_nvlabs_pickle,
-                         read_safetensors, read_t7, read_torch_weights, tf_variables)
+from zoo.readers import (
+    InertObject,
+    TorchObject,
+    UnsafeFileError,
+    module_state_dict,
+    read_nvlabs_pickle,
+    read_safetensors,
+    read_t7,
+    read_torch_weights,
+    tf_variables,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "official"
 
@@ -143,7 +152,8 @@ def persistent_pickle(path: Path, state_extra: dict | None = None, protocol: int
 
         def __reduce__(self):
             state = {**self.net.__dict__, **(state_extra or {})}
-            meta = dict(type="class", version=6, module_src="raise SystemExit", class_name="Tiny", state=state)
+            meta = {"type": "class", "version": 6, "module_src": "raise SystemExit", "class_name": "Tiny",
+                    "state": state}
             return _reconstruct_persistent_obj, (meta,)
 
     torch.manual_seed(3)
@@ -345,3 +355,18 @@ def test_torch_weights_reader_allows_only_named_extras(tmp_path):
     assert torch.equal(got["params"]["weight"], state["weight"]) and got["opt"].lr == 0.1
     with pytest.raises(ValueError, match="allow-list"):
         read_torch_weights(path, extra=("os.system",))
+
+
+def test_a_tensor_running_past_its_storage_is_refused(tmp_path):
+    from collections import OrderedDict
+
+    storage = torch.zeros(2).storage()
+
+    class Oversized:
+        def __reduce__(self):
+            return torch._utils._rebuild_tensor_v2, (storage, 0, (1000,), (1,), False, OrderedDict())
+
+    path = tmp_path / "snap.pkl"
+    path.write_bytes(pickle.dumps({"G_ema": Oversized()}))
+    with pytest.raises(UnsafeFileError, match="malformed"):
+        read_nvlabs_pickle(path)

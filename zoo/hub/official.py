@@ -20,8 +20,9 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping
+from typing import Any
 
 from zoo import records
 from zoo.errors import ChecksumError, RegistryError
@@ -99,8 +100,8 @@ def _official_file(ws: records.WeightSet, wf: records.WeightFile) -> tuple[Path,
         url = ws.source.url.rstrip("/") + "/" + "/".join(name.parts)
         where = cache_root() / "files" / hashlib.sha256(ws.source.url.encode()).hexdigest()[:16] / name
         return where, download_url(url, where, wf.sha256, what=what)
-    from zoo.hub.fetch import _download, _hub_errors
     from zoo.errors import WeightsNotFoundError
+    from zoo.hub.fetch import _download, _hub_errors
 
     try:
         path = _download(ws.source.repo_id, wf.filename, ws.source.revision)
@@ -157,8 +158,8 @@ def write_converted(folder: Path, converter: records.Converter, config: Mapping[
 def provenance_card(converter: records.Converter, provenance: Mapping[str, str]) -> str:
     lines = ["---", 'library_name: "genzoo"', f'tags: ["genzoo", "{converter.architecture}", "converted"]', "---",
              "", f"# {provenance.get('weight set', converter.architecture)}", "",
-             f"Converted from the authors' official file by genzoo's `{converter.name}` converter "
-             f"({converter.description or converter.format}). The weights are the authors'; their license applies.",
+             (f"Converted from the authors' official file by genzoo's `{converter.name}` converter "
+              f"({converter.description or converter.format}). The weights are the authors'; their license applies."),
              "", "## Provenance", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in provenance.items()]
     return "\n".join(lines) + "\n"

@@ -10,8 +10,17 @@ Converters registered by plugins read official files only through these.
 """
 from zoo.readers.errors import UnsafeFileError
 
-__all__ = ["UnsafeFileError", "read_safetensors", "read_torch_weights", "read_nvlabs_pickle", "read_t7",
-           "InertObject", "module_state_dict", "tf_variables", "TorchObject"]
+__all__ = [
+    "InertObject",
+    "TorchObject",
+    "UnsafeFileError",
+    "module_state_dict",
+    "read_nvlabs_pickle",
+    "read_safetensors",
+    "read_t7",
+    "read_torch_weights",
+    "tf_variables",
+]
 
 
 def __getattr__(name):  # the readers import numpy / torch: load them on first use

@@ -141,7 +141,13 @@ def _rebuild_tensor(storage, offset, size, stride, requires_grad=False, hooks=No
     with warnings.catch_warnings():  # TypedStorage is deprecated, but it is what these files hold
         warnings.simplefilter("ignore", UserWarning)
         untyped = storage.untyped()
-    return torch.empty(0, dtype=storage.dtype).set_(untyped, offset, tuple(size), tuple(stride))
+    size, stride = tuple(int(n) for n in size), tuple(int(n) for n in stride)
+    # set_ itself does not check this: a tensor must not reach past its storage
+    last = offset + sum((n - 1) * st for n, st in zip(size, stride)) if all(size) else offset - 1
+    elements = untyped.nbytes() // storage.dtype.itemsize
+    if offset < 0 or len(size) != len(stride) or min(size + stride, default=0) < 0 or last >= elements:
+        raise ValueError("a tensor whose size and stride run past its storage")
+    return torch.empty(0, dtype=storage.dtype).set_(untyped, offset, size, stride)
 
 
 def _rebuild_parameter(data, requires_grad=False, hooks=None, state=None):
@@ -215,7 +221,7 @@ def read_nvlabs_pickle(path: str | os.PathLike) -> Any:
             raise UnsafeFileError(path, str(exc), "torch.load(weights_only=True) does not allow it") from None
         except pickle.UnpicklingError as exc:
             raise UnsafeFileError(path, str(exc), "outside what NVlabs pickles hold") from None
-        except (EOFError, TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:
+        except (EOFError, TypeError, ValueError, AttributeError, IndexError, KeyError, RuntimeError) as exc:
             raise UnsafeFileError(path, "the pickle stream", f"malformed ({type(exc).__name__}: {exc})") from None
     return _finish(root, set())
 

@@ -7,8 +7,8 @@ import argparse
 import collections
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from zoo.readers.errors import UnsafeFileError
 
