@@ -33,7 +33,7 @@ def read_torch_weights(path: str | os.PathLike, extra: Iterable[str] = ()) -> ob
     unknown = [name for name in extra if name not in EXTRA_GLOBALS]
     if unknown:
         raise ValueError(f"not in the allow-list of extra globals: {unknown}; known: {sorted(EXTRA_GLOBALS)}")
-    with torch.serialization.safe_globals([EXTRA_GLOBALS[name] for name in extra]):
+    with _allowing([EXTRA_GLOBALS[name] for name in extra]):
         try:
             return torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
@@ -41,6 +41,19 @@ def read_torch_weights(path: str | os.PathLike, extra: Iterable[str] = ()) -> ob
                                   "allow it") from None
         except (RuntimeError, EOFError) as exc:
             raise UnsafeFileError(path, "the file", f"not a readable torch file ({str(exc).splitlines()[0]})") from None
+
+
+def _allowing(classes: list):
+    """torch's safe_globals context (torch >= 2.5); with no extras, any torch that has weights_only."""
+    import contextlib
+
+    import torch
+
+    if not classes:
+        return contextlib.nullcontext()
+    if not hasattr(torch.serialization, "safe_globals"):
+        raise UnsafeFileError("(this format)", f"extra globals {classes}", "allowing them needs torch >= 2.5")
+    return torch.serialization.safe_globals(classes)
 
 
 def refused_global(message: str) -> str:
