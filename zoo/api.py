@@ -17,15 +17,16 @@ def create(architecture: str, *, config: Mapping[str, Any] | None = None, device
     return model.to(device) if device is not None else model
 
 
-def load(name: str, *, device=None, roles: tuple[str, ...] | None = None):
+def load(name: str, *, device=None, roles: tuple[str, ...] | None = None, trust_unpinned: bool = False):
     """A pretrained model by name: `arch.tag`, `arch` (default tag), `hf-hub:org/repo[@rev]`, `local-dir:PATH`.
 
     `roles` limits which components are built and loaded (e.g. ("generator",) to skip the discriminator).
+    `trust_unpinned` accepts an official file whose publisher states no sha256 (its hash is printed).
     """
     from zoo.model import model_class
 
     cat = registry.catalog()
-    folder, ws = hub.resolve_folder(name, cat)
+    folder, ws = hub.resolve_folder(name, cat, trust_unpinned=trust_unpinned)
     saved = hub.read_config(folder)
     arch = cat.architecture(saved["architecture"])
     cfg = build.merged_config(arch, saved["config"])

@@ -14,6 +14,8 @@ from zoo.cli.train import cmd_train
 def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zoo", description="genzoo: a zoo of deep generative models for vision")
     parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--trust-unpinned", action="store_true",
+                        help="load official files whose publisher states no sha256 (the hash seen is printed)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list architectures, or weight sets with --pretrained")
@@ -85,6 +87,8 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     add_data_command(sub)
     from zoo.cli.eval import add_eval_command
     add_eval_command(sub)
+    from zoo.cli.convert import add_convert_command
+    add_convert_command(sub)
 
     from zoo.cli.bench import add_bench_command
     add_bench_command(sub)
@@ -118,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if args.trust_unpinned:  # read by zoo.hub.official wherever a command loads a weight set
+        os.environ["GENZOO_TRUST_UNPINNED"] = "1"
     try:
         return int(args.func(args) or 0)
     except ZooError as exc:

@@ -109,8 +109,9 @@ def fetch_hf_hub(ref: HubRef) -> Path:
     return config_path.parent
 
 
-def resolve_folder(name: str, catalog) -> tuple[Path, records.WeightSet | None]:
-    """Where the files of `name` are: `local-dir:`, `hf-hub:`, or a registered weight set."""
+def resolve_folder(name: str, catalog, *, trust_unpinned: bool = False) -> tuple[Path, records.WeightSet | None]:
+    """Where the files of `name` are: `local-dir:`, `hf-hub:`, or a registered weight set (an official
+    one is converted once and cached by zoo.hub.official; `trust_unpinned` lets an unpinned file in)."""
     if name.startswith("local-dir:"):
         folder = Path(name[len("local-dir:"):]).expanduser()
         if not (folder / CONFIG_NAME).is_file():
@@ -119,6 +120,10 @@ def resolve_folder(name: str, catalog) -> tuple[Path, records.WeightSet | None]:
     if name.startswith("hf-hub:"):
         return fetch_hf_hub(parse_hf_hub(name)), None
     ws = catalog.weight_set(name)
+    if ws.source.official:
+        from zoo.hub.official import fetch_official
+
+        return fetch_official(ws, catalog, trust_unpinned=trust_unpinned), ws
     return fetch_weight_set(ws), ws
 
 
