@@ -6,7 +6,8 @@ Loading never executes pickled code: weights are safetensors. `zoo.hub.save_pret
 names below are the public API.
 """
 from zoo.hub.checksums import sha256_of, verify
-from zoo.hub.fetch import fetch_hf_hub, fetch_weight_set, resolve_folder, shipped_folder
+from zoo.hub.fetch import fetch_hf_hub, fetch_weight_set, shipped_folder
+from zoo.hub.resolve import resolve_folder
 from zoo.hub.layout import (CARD_NAME, CONFIG_NAME, FORMAT_VERSION, TRAINING_ARTIFACTS, file_hashes,
                             load_state_dicts, read_config, save_pretrained)
 from zoo.hub.names import HubRef, parse_hf_hub

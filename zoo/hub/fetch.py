@@ -13,7 +13,7 @@ from zoo import records
 from zoo.errors import ChecksumError, WeightsNotFoundError
 from zoo.hub.checksums import verify
 from zoo.hub.layout import CONFIG_NAME, read_config
-from zoo.hub.names import HubRef, parse_hf_hub
+from zoo.hub.names import HubRef
 
 log = logging.getLogger(__name__)
 
@@ -107,23 +107,3 @@ def fetch_hf_hub(ref: HubRef) -> Path:
         if len(blob) == 64 and all(ch in "0123456789abcdef" for ch in blob):  # LFS: named by sha256
             verify(path, blob, what=f"{ref.repo_id} {filename}", cached=True)
     return config_path.parent
-
-
-def resolve_folder(name: str, catalog, *, trust_unpinned: bool = False) -> tuple[Path, records.WeightSet | None]:
-    """Where the files of `name` are: `local-dir:`, `hf-hub:`, or a registered weight set (an official
-    one is converted once and cached by zoo.hub.official; `trust_unpinned` lets an unpinned file in)."""
-    if name.startswith("local-dir:"):
-        folder = Path(name[len("local-dir:"):]).expanduser()
-        if not (folder / CONFIG_NAME).is_file():
-            raise WeightsNotFoundError(f"{name!r}: no {CONFIG_NAME} in {folder}")
-        return folder, None
-    if name.startswith("hf-hub:"):
-        return fetch_hf_hub(parse_hf_hub(name)), None
-    ws = catalog.weight_set(name)
-    if ws.source.official:
-        from zoo.hub.official import fetch_official
-
-        return fetch_official(ws, catalog, trust_unpinned=trust_unpinned), ws
-    return fetch_weight_set(ws), ws
-
-
