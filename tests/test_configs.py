@@ -302,3 +302,18 @@ def test_info_for_an_architecture_without_weights_describes_create():
     info = describe("twin")
     assert info["components"]["generator"]["parameters"] == 4 * 3 + 4
     assert info["built_by"].startswith("zoo.create('twin')")
+
+
+def test_info_reads_an_hf_hub_repo_like_load(monkeypatch, tmp_path):
+    import huggingface_hub.constants as constants
+
+    from hub_server import FakeRepo, HubServer
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    with HubServer({"someone/digits-dcgan": FakeRepo.from_folder(DCGAN_DIGITS)}) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        info = describe("hf-hub:someone/digits-dcgan@main")
+        loaded = zoo.load("hf-hub:someone/digits-dcgan").parameter_counts()
+    assert {role: c["parameters"] for role, c in info["components"].items()} == loaded
+    assert loaded == {"generator": 462_049, "discriminator": 259_265}

@@ -60,6 +60,10 @@ class Architecture:
             raise ValueError(f"architecture {self.name!r}: unknown tasks {sorted(unknown)}; known: {TASKS}")
         if "generator" not in self.components and "encoder" not in self.components:
             raise ValueError(f"architecture {self.name!r} needs a 'generator' or an 'encoder' component")
+        reserved = {"shared", "objective"} & set(self.components)  # names of config sections (zoo.build)
+        if reserved:
+            raise ValueError(f"architecture {self.name!r}: {sorted(reserved)} cannot be component roles "
+                             "(they name config sections)")
 
 
 @dataclass(frozen=True)

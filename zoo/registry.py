@@ -1,7 +1,8 @@
 """The catalogue: architectures, objectives, weight sets, datasets, metrics and converters by name.
 
-Weight sets come from registry.yaml (validated here, errors name the entry and the field) and from
-plugins' `register_weights` hooks. Nothing here imports torch.
+Weight sets come from registry.yaml (read by zoo.schema.safe_yaml, validated by the pydantic schema in
+zoo.schema.registry_entry; errors name the entry and the field) and from plugins' `register_weights`
+hooks. Nothing here imports torch.
 """
 from __future__ import annotations
 
