@@ -117,6 +117,19 @@ def test_unknown_or_misplaced_keys_are_one_line_errors(config, message):
     _one_line(exc)
 
 
+def test_role_names_cannot_be_shared_keys_or_reserved():
+    paper = records.Paper(title="T", authors="A", year=2026)
+    with pytest.raises(ValueError, match="\\['shared'\\] cannot be component roles"):
+        records.Architecture(name="x", paper=paper, components={"generator": "m:G", "shared": "m:S"})
+    with pytest.raises(ValueError, match="default_config keys \\['generator'\\] name config sections"):
+        records.Architecture(name="x", paper=paper, components={"generator": "m:G"},
+                             default_config={"generator": "big"})
+    with_default_section = records.Architecture(name="x", paper=paper, components={"generator": "m:G"},
+                                                default_config={"width": 2, "generator": {"width": 3}})
+    assert build.merged_config(with_default_section, {"generator.width": 5}) == {"width": 2, "generator": {"width": 5}}
+    assert build.role_config(with_default_section, {"width": 2, "generator": {"width": 5}}, "ema") == {"width": 5}
+
+
 # -- config.json versions --------------------------------------------------------------------------
 SHIPPED = sorted(registry.load_registry_yaml(), key=lambda ws: ws.name)
 
