@@ -79,6 +79,15 @@ class Architecture:
             check_task_name(task, self.name)
         if "generator" not in self.components and "encoder" not in self.components:
             raise ValueError(f"architecture {self.name!r} needs a 'generator' or an 'encoder' component")
+        reserved = {"shared", "objective"} & set(self.components)  # names of config sections (zoo.build)
+        if reserved:
+            raise ValueError(f"architecture {self.name!r}: {sorted(reserved)} cannot be component roles "
+                             "(they name config sections)")
+        sections = {*self.components, "objective"}
+        flat = sorted(k for k, v in self.default_config.items() if k in sections and not isinstance(v, Mapping))
+        if flat:
+            raise ValueError(f"architecture {self.name!r}: default_config keys {flat} name config sections "
+                             "(a role or 'objective') and must be mappings of that role's keys")
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,13 @@
 """The catalogue: architectures, objectives, weight sets, datasets, metrics and converters by name.
 
-Weight sets come from registry.yaml (validated here, errors name the entry and the field) and from
-plugins' `register_weights` hooks. Nothing here imports torch.
+Weight sets come from registry.yaml (read by zoo.schema.safe_yaml, validated by the pydantic schema in
+zoo.schema.registry_entry; errors name the entry and the field) and from plugins' `register_weights`
+hooks. Nothing here imports torch.
 """
 from __future__ import annotations
 
 import fnmatch
 import os
-from dataclasses import fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -109,89 +109,44 @@ def _with_plugin(item, plugin: str):
 
 
 # -- registry.yaml ----------------------------------------------------------------------------
-_WEIGHT_FIELDS = {f.name for f in fields(records.WeightSet)} - {"name", "plugin"}
-_REQUIRED = ("architecture", "source")
+# registry.yaml is a few kilobytes; anything far larger is a mistake or an attack
+MAX_REGISTRY_BYTES = 16 * 1024 * 1024
 
 
 def parse_registry(data: Any, origin: str = "registry.yaml") -> list[records.WeightSet]:
-    """Validate the parsed YAML and build WeightSet records; errors name the entry and the field."""
+    """Validate the parsed YAML (zoo.schema.registry_entry) and build WeightSet records; errors name the
+    entry and the field, in one line."""
+    from zoo.schema.registry_entry import parse_entry  # pydantic: loaded when a registry is read
+
     if data is None:
         return []
     if not isinstance(data, Mapping):
         raise RegistryError(f"{origin}: the top level must be a mapping of 'arch.tag' entries")
-    out = []
-    for name, entry in data.items():
-        where = f"{origin}: entry {name!r}"
-        arch, dot, tag = str(name).partition(".")
-        if not (arch and dot and tag):
-            raise RegistryError(f"{where}: the name must look like 'architecture.tag'")
-        if not isinstance(entry, Mapping):
-            raise RegistryError(f"{where}: must be a mapping of fields")
-        unknown = set(entry) - _WEIGHT_FIELDS
-        if unknown:
-            raise RegistryError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(_WEIGHT_FIELDS)}")
-        for key in _REQUIRED:
-            if key not in entry:
-                raise RegistryError(f"{where}: field {key!r} is required")
-        if entry["architecture"] != arch:
-            raise RegistryError(f"{where}: field 'architecture' is {entry['architecture']!r} "
-                                f"but the name says {arch!r}")
-        source = _parse_source(entry["source"], where)
-        for key, typ in (("config", Mapping), ("metrics", Mapping)):
-            if key in entry and not isinstance(entry[key], typ):
-                raise RegistryError(f"{where}: field {key!r} must be a mapping")
-        if "resolution" in entry and not isinstance(entry["resolution"], int):
-            raise RegistryError(f"{where}: field 'resolution' must be an integer")
-        if "shipped" in entry and ":" not in str(entry["shipped"]):
-            raise RegistryError(f"{where}: field 'shipped' must look like 'package:relative/dir'")
-        kwargs = {k: v for k, v in entry.items() if k != "source"}
-        out.append(records.WeightSet(name=str(name), source=source, plugin=origin, **kwargs))
-    return out
-
-
-def _parse_source(src: Any, where: str) -> records.WeightSource:
-    if not isinstance(src, Mapping):
-        raise RegistryError(f"{where}: field 'source' must be a mapping with repo_id (or url), revision, files")
-    converter = src.get("converter")
-    url = src.get("url")
-    if url is not None and not converter:
-        raise RegistryError(f"{where}: field 'source.url' is for official files and needs 'source.converter'")
-    if url is None and (not src.get("repo_id") or "/" not in str(src["repo_id"])):
-        raise RegistryError(f"{where}: field 'source.repo_id' must look like 'org/name'")
-    files = src.get("files")
-    if not isinstance(files, Mapping) or not files:
-        raise RegistryError(f"{where}: field 'source.files' must map each component to a filename and sha256")
-    if "config" not in files and not converter:
-        raise RegistryError(f"{where}: field 'source.files' must include 'config' (config.json)")
-    parsed = {}
-    for role, spec in files.items():
-        if not isinstance(spec, Mapping) or "filename" not in spec or "sha256" not in spec:
-            raise RegistryError(f"{where}: field 'source.files.{role}' needs 'filename' and 'sha256'")
-        if spec["sha256"] is None and converter and src.get("unpinned"):
-            parsed[str(role)] = records.WeightFile(filename=str(spec["filename"]), sha256=None)
-            continue
-        digest = str(spec["sha256"]).lower()
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise RegistryError(f"{where}: field 'source.files.{role}.sha256' is not a sha256 hex digest"
-                                + " (an official file without a published "
-                                "checksum has sha256: null and says why in 'source.unpinned')")
-        parsed[str(role)] = records.WeightFile(filename=str(spec["filename"]), sha256=digest)
-    return records.WeightSource(repo_id=str(src["repo_id"]) if src.get("repo_id") else None,
-                                revision=str(src.get("revision", "main")), files=parsed,
-                                url=str(url) if url is not None else None,
-                                converter=str(converter) if converter else None,
-                                unpinned=str(src.get("unpinned") or ""))
+    return [parse_entry(name, entry, origin) for name, entry in data.items()]
 
 
 def load_registry_yaml(path: Path | None = None) -> list[records.WeightSet]:
+    """Read a registry file: safe YAML without anchors, aliases or duplicate keys, then the schema."""
     import yaml
+
+    from zoo.schema.safe_yaml import load_strict_yaml
 
     path = path or registry_yaml_path()
     try:
-        data = yaml.safe_load(path.read_text())
+        if path.stat().st_size > MAX_REGISTRY_BYTES:
+            raise RegistryError(f"{path}: larger than {MAX_REGISTRY_BYTES} bytes; not a registry file")
+        data = load_strict_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise RegistryError(f"{path}: not valid YAML: {exc}") from exc
+        raise RegistryError(f"{path}: not valid YAML: {_one_line(exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{path}: unreadable ({exc})") from None
     return parse_registry(data, origin="registry.yaml")
+
+
+def _one_line(exc: Exception) -> str:
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else problem
 
 
 # -- the process-wide catalogue ---------------------------------------------------------------

@@ -20,37 +20,51 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_info(args) -> int:
-    from zoo import api, build, registry
+def describe(name: str) -> dict:
+    """What `zoo.load(name)` builds, read from the weight set's saved config.json (built on the meta
+    device, so it is cheap); an architecture without a default weight set is described as
+    `zoo.create(name)` builds it."""
+    from zoo import api, build, registry, safe_build
 
     cat = registry.catalog()
-    try:
-        arch = cat.architecture(args.name)
-        ws = None
-    except KeyError:
-        ws = cat.weight_set(args.name)
-        arch = cat.architecture(ws.architecture)
-    config = build.merged_config(arch, ws.config if ws else None)
-    model = api.create(arch.name, config=config)
+    ws = folder = None
+    if name in cat.by_kind["architecture"] and not any(
+            w.architecture == name and w.default for w in cat.by_kind["weight set"].values()):
+        arch = cat.architecture(name)
+        config = build.merged_config(arch)
+        modules = safe_build.dry_run(arch, config)
+        built_by = f"zoo.create({name!r}) (no pretrained default)"
+    else:
+        folder, ws, arch, config, components = api.saved_model_plan(name)
+        modules = safe_build.dry_run(arch, config, tuple(components))
+        built_by = f"zoo.load({name!r})"
+    counts = safe_build.parameter_counts(modules)
     info = {
-        "name": ws.name if ws else arch.name,
+        "name": ws.name if ws else name,
         "architecture": arch.name,
+        "built_by": built_by,
         "paper": {"title": arch.paper.title, "authors": arch.paper.authors, "year": arch.paper.year,
                   "arxiv": arch.paper.arxiv},
         "plugin": arch.plugin,
-        "components": {role: {"class": path, "parameters": model.parameter_counts()[role]}
-                       for role, path in arch.components.items()},
+        "components": {role: {"class": arch.components[build.arch_role(role)], "parameters": counts[role]}
+                       for role in modules},
         "tasks": list(arch.tasks),
         "objective": arch.objective,
         "config": config,
         "weights": [n for n in cat.names("weight set") if cat.weight_set(n).architecture == arch.name],
     }
+    if folder is not None:
+        info["folder"] = str(folder)
     if ws is not None:
         info["source"] = {"repo_id": ws.source.repo_id, "revision": ws.source.revision,
                           "files": {r: f.filename for r, f in ws.source.files.items()},
                           "shipped": ws.shipped}
         info.update(origin=ws.origin, dataset=ws.dataset, license=ws.license, metrics=dict(ws.metrics))
-    print(json.dumps(info, indent=2))
+    return info
+
+
+def cmd_info(args) -> int:
+    print(json.dumps(describe(args.name), indent=2))
     return 0
 
 

@@ -9,26 +9,27 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
-from zoo.errors import RegistryError, WeightsNotFoundError
+from zoo.errors import WeightsNotFoundError
 from zoo.hub.checksums import sha256_of
+from zoo.schema import FORMAT_VERSION  # noqa: F401 (the version save_pretrained writes; public)
 
 CONFIG_NAME = "config.json"
 # what `zoo train` leaves beside the weights and `push_to_hub` does not upload
 TRAINING_ARTIFACTS = ("checkpoints/*", "samples/*", "tensorboard/*", "log.jsonl", ".genzoo-save-*")
 CARD_NAME = "README.md"
-FORMAT_VERSION = 1
 
 
 def read_config(folder: Path) -> dict[str, Any]:
+    """The folder's config.json, validated (zoo.schema.config_file) and migrated to the current format in
+    memory: {"genzoo_format", "architecture", "components", "config" (sectioned)}."""
+    from zoo.schema.config_file import parse_config_text
+
     path = folder / CONFIG_NAME
     try:
-        config = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        text = path.read_bytes()
+    except OSError as exc:
         raise WeightsNotFoundError(f"{path}: unreadable config ({exc})") from exc
-    for key in ("architecture", "config", "components"):
-        if key not in config:
-            raise RegistryError(f"{path}: missing field {key!r}")
-    return config
+    return parse_config_text(text, where=str(path))
 
 
 def load_state_dicts(folder: Path, components: Mapping[str, str], roles=None) -> dict[str, dict]:
@@ -47,7 +48,9 @@ def save_pretrained(model, folder: str | os.PathLike, *, card: Mapping[str, Any]
     """
     from safetensors.torch import save_file
 
+    from zoo.build import section_roles
     from zoo.card import model_card
+    from zoo.schema.config_file import config_document
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -59,8 +62,8 @@ def save_pretrained(model, folder: str | os.PathLike, *, card: Mapping[str, Any]
             state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
             save_file(state, str(staging / filename), metadata={"format": "pt", "genzoo.role": role})
             components[role] = filename
-        config = {"genzoo_format": FORMAT_VERSION, "architecture": model.architecture.name,
-                  "config": model.config, "components": components}
+        config = config_document(model.architecture.name, model.config, components,
+                                 section_roles(model.architecture))
         (staging / CARD_NAME).write_text(model_card(model, dict(card or {})))
         (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         for name in [*components.values(), CARD_NAME, CONFIG_NAME]:
