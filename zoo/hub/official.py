@@ -27,7 +27,8 @@ from typing import Any
 from zoo import records
 from zoo.errors import ChecksumError, RegistryError
 from zoo.hub.checksums import sha256_of, verify
-from zoo.hub.layout import CARD_NAME, CONFIG_NAME, FORMAT_VERSION
+from zoo.hub.layout import CARD_NAME, CONFIG_NAME
+from zoo.schema.config_file import config_document
 from zoo.hub.urls import download_url
 
 TRUST_ENV = "GENZOO_TRUST_UNPINNED"
@@ -142,8 +143,8 @@ def write_converted(folder: Path, converter: records.Converter, config: Mapping[
             save_file(tensors, str(staging / components[role]),
                       metadata={"format": "pt", "genzoo.role": role, "genzoo.converter": converter.name})
         (staging / CARD_NAME).write_text(provenance_card(converter, provenance))
-        saved = {"genzoo_format": FORMAT_VERSION, "architecture": converter.architecture,
-                 "config": dict(config), "components": components}
+        # a converter returns the architecture's flat (shared) config; per-role sections come from it
+        saved = config_document(converter.architecture, dict(config), components, section_roles=())
         (staging / CONFIG_NAME).write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n")
         if folder.exists():  # an output folder of `zoo convert`, or a conversion that finished meanwhile
             for name in [*components.values(), CARD_NAME, CONFIG_NAME]:
