@@ -26,7 +26,10 @@ QUIET = ["--batch-size", "8", "--no-progress"]
 
 
 def _config(folder: Path) -> dict:
-    return json.loads((folder / "config.json").read_text())["config"]
+    """The run's config as zoo.load reads it (shared keys at the top, whatever the file's version)."""
+    from zoo.hub import read_config
+
+    return read_config(folder)["config"]
 
 
 def _error_line(err: str) -> str:
