@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from zoo import build, hub, registry
+from zoo.errors import WeightsFormatError, ZooError
 
 
 def create(architecture: str, *, config: Mapping[str, Any] | None = None, device=None):
@@ -26,15 +27,21 @@ def load(name: str, *, device=None, roles: tuple[str, ...] | None = None):
 
     cat = registry.catalog()
     folder, ws = hub.resolve_folder(name, cat)
-    saved = hub.read_config(folder)
-    arch = cat.architecture(saved["architecture"])
-    cfg = build.merged_config(arch, saved["config"])
-    components = {r: f for r, f in saved["components"].items() if roles is None or r in roles}
-    modules = build.build_components(arch, cfg, roles=tuple(r for r in components if r != "ema"))
-    if "ema" in components:  # the EMA copy is a second generator
-        modules["ema"] = build.build_components(arch, cfg, roles=("generator",))["generator"]
-    for role, state in hub.load_state_dicts(folder, components).items():
-        modules[role].load_state_dict(state)
+    try:  # a config.json that names a model which cannot be built is bad input, in one line
+        saved = hub.read_config(folder)
+        arch = cat.architecture(saved["architecture"])
+        cfg = build.merged_config(arch, saved["config"])
+        components = {r: f for r, f in saved["components"].items() if roles is None or r in roles}
+        modules = build.build_components(arch, cfg, roles=tuple(r for r in components if r != "ema"))
+        if "ema" in components:  # the EMA copy is a second generator
+            modules["ema"] = build.build_components(arch, cfg, roles=("generator",))["generator"]
+    except ZooError:
+        raise
+    except Exception as exc:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise WeightsFormatError(f"{folder / hub.CONFIG_NAME}: does not describe a model that can be built "
+                                 f"({detail})") from None
+    hub.load_into(modules, hub.load_state_dicts(folder, components), where=folder)
     metadata = {"folder": str(folder)}
     if ws is not None:
         metadata.update(paper=ws.paper, dataset=ws.dataset, license=ws.license, metrics=dict(ws.metrics),

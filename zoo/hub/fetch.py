@@ -14,9 +14,10 @@ from importlib import resources
 from pathlib import Path
 
 from zoo import records
-from zoo.errors import ChecksumError, WeightsNotFoundError, ZooError
+from zoo.errors import ChecksumError, WeightsFormatError, WeightsNotFoundError, ZooError
 from zoo.hub import hub_errors
 from zoo.hub.checksums import verify
+from zoo.hub.folder_swap import recover_interrupted_save
 from zoo.hub.layout import CONFIG_NAME, read_config
 from zoo.hub.names import HubRef, check_filename, check_repo_id, check_revision, parse_hf_hub
 
@@ -135,8 +136,12 @@ def fetch_hf_hub(ref: HubRef) -> Path:
     There is no registry checksum; content-addressed LFS blobs are checked against their own name.
     """
     config_path = _download(ref.repo_id, CONFIG_NAME, ref.revision)
-    config = read_config(config_path.parent)
-    components = config["components"]
+    try:
+        components = read_config(config_path.parent)["components"]
+    except ZooError:
+        raise
+    except Exception as exc:  # a hostile config.json: not UTF-8, nested past the parser's depth, not a mapping
+        raise WeightsFormatError(f"hf-hub:{ref.repo_id}: unreadable config.json ({type(exc).__name__})") from None
     if not isinstance(components, dict):
         raise WeightsNotFoundError(f"{config_path}: 'components' must map roles to file names")
     for role, filename in components.items():
@@ -152,6 +157,7 @@ def resolve_folder(name: str, catalog) -> tuple[Path, records.WeightSet | None]:
     """Where the files of `name` are: `local-dir:`, `hf-hub:`, or a registered weight set."""
     if name.startswith("local-dir:"):
         folder = Path(name[len("local-dir:"):]).expanduser()
+        recover_interrupted_save(folder)  # a save killed half-way is resolved before reading
         if not (folder / CONFIG_NAME).is_file():
             raise WeightsNotFoundError(f"{name!r}: no {CONFIG_NAME} in {folder}")
         return folder, None
