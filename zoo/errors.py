@@ -83,5 +83,9 @@ class WeightsFormatError(ZooError, ValueError):
     """A weight file that is truncated, not safetensors, or whose tensors do not fit the model."""
 
 
+class DataError(ZooError):
+    """A data file (an image, a voxel grid) that cannot be read."""
+
+
 class TaskNotSupportedError(ZooError, AttributeError):
     pass

@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the `zoo` command. Every failure ends in one `zoo: error: ...` line and an exit code:
     2 for a usage error or bad input, 1 for a runtime failure (network, disk, a corrupt cache, an
     unexpected error), 130 when the user interrupts (docs/errors.md). GENZOO_DEBUG=1 adds tracebacks."""
-    from zoo.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, ZooError
+    from zoo.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUNTIME, ZooError
 
     try:
         parser = build_parser()
@@ -153,6 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         hub_failure = _as_hub_failure(exc)
         if hub_failure is not None:
             return _fail(_one_line(hub_failure), hub_failure.exit_code)
+        if (type(exc).__module__ or "").split(".")[0] == "PIL":  # a corrupt or foreign image file: bad input
+            return _fail(f"cannot read an image: {_one_line(exc)}", EXIT_BAD_INPUT)
         if isinstance(exc, OSError):
             return _fail(f"{type(exc).__name__}: {_one_line(exc)}", EXIT_RUNTIME)
         return _fail(f"unexpected {type(exc).__name__}: {_one_line(exc)} "
