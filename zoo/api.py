@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from zoo import build, hub, registry
+from zoo.errors import WeightsFormatError, ZooError
 
 
 def create(architecture: str, *, config: Mapping[str, Any] | None = None, device=None,
@@ -45,19 +46,25 @@ def load(name: str, *, device=None, roles: tuple[str, ...] | None = None, max_pa
     Before anything is allocated the model is built on the meta device and compared with the weight
     files' headers (names, shapes, dtypes); loaded tensors must be finite.
     """
-    from safetensors.torch import load_file
-
     from zoo import safe_build
     from zoo.model import model_class
 
     folder, ws, arch, cfg, components = saved_model_plan(name, roles, trust_unpinned=trust_unpinned)
     plan = tuple(components)
-    safe_build.check_against_headers(safe_build.dry_run(arch, cfg, plan, limit=max_parameters), folder, components)
-    modules = safe_build.build_components(arch, cfg, plan)
-    for role, filename in components.items():
-        state = load_file(str(folder / filename))
+    try:  # a config.json that names a model which cannot be built is bad input, in one line
+        safe_build.check_against_headers(safe_build.dry_run(arch, cfg, plan, limit=max_parameters), folder,
+                                         components)
+        modules = safe_build.build_components(arch, cfg, plan)
+    except ZooError:
+        raise
+    except Exception as exc:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise WeightsFormatError(f"{folder / hub.CONFIG_NAME}: does not describe a model that can be built "
+                                 f"({detail})") from None
+    states = hub.load_state_dicts(folder, components)
+    for role, state in states.items():
         safe_build.check_finite(role, state)
-        modules[role].load_state_dict(state)
+    hub.load_into(modules, states, where=folder)
     metadata = {"folder": str(folder)}
     if ws is not None:
         metadata.update(paper=ws.paper, dataset=ws.dataset, license=ws.license, metrics=dict(ws.metrics),

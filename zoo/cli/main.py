@@ -102,10 +102,25 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
         add(sub)
 
     if with_plugins:
-        from zoo import registry
-
-        registry.plugin_manager().register_commands(sub)
+        _plugin_manager_for_commands().register_commands(sub)
     return parser
+
+
+def _plugin_manager_for_commands():
+    """The loaded plugins, for their commands. A broken registry.yaml must not break `zoo --help` or
+    the commands that do not read it: then the plugins are loaded on their own, and the registry's
+    error is reported by the commands that need it."""
+    from zoo import registry
+    from zoo.errors import ZooError
+
+    try:
+        return registry.plugin_manager()
+    except ZooError:
+        from zoo.plugins import PluginManager
+
+        manager = PluginManager()
+        manager.load(registry.Catalog())
+        return manager
 
 
 def _version() -> str:
@@ -114,24 +129,66 @@ def _version() -> str:
     return f"genzoo {__version__}"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from zoo.errors import ZooError
+def _debug() -> bool:
+    return os.environ.get("GENZOO_DEBUG", "") not in ("", "0", "false", "False")
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
-    if args.trust_unpinned:  # read by zoo.hub.official wherever a command loads a weight set
-        os.environ["GENZOO_TRUST_UNPINNED"] = "1"
+
+def _one_line(exc: BaseException) -> str:
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"zoo: error: {message}", file=sys.stderr)
+    if _debug():
+        import traceback
+
+        traceback.print_exc()
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `zoo` command. Every failure ends in one `zoo: error: ...` line and an exit code:
+    2 for a usage error or bad input, 1 for a runtime failure (network, disk, a corrupt cache, an
+    unexpected error), 130 when the user interrupts (docs/errors.md). GENZOO_DEBUG=1 adds tracebacks."""
+    from zoo.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_RUNTIME, ZooError
+
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 0
+        if args.trust_unpinned:  # read by zoo.hub.official wherever a command loads a weight set
+            os.environ["GENZOO_TRUST_UNPINNED"] = "1"
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except ZooError as exc:
-        print(f"zoo: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(_one_line(exc), exc.exit_code)
     except BrokenPipeError:  # `zoo plugins | head`: the reader has gone, which is no error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        hub_failure = _as_hub_failure(exc)
+        if hub_failure is not None:
+            return _fail(_one_line(hub_failure), hub_failure.exit_code)
+        if (type(exc).__module__ or "").split(".")[0] == "PIL":  # a corrupt or foreign image file: bad input
+            return _fail(f"cannot read an image: {_one_line(exc)}", EXIT_BAD_INPUT)
+        if isinstance(exc, OSError):
+            return _fail(f"{type(exc).__name__}: {_one_line(exc)}", EXIT_RUNTIME)
+        return _fail(f"unexpected {type(exc).__name__}: {_one_line(exc)} "
+                     f"(run with GENZOO_DEBUG=1 for the traceback)", EXIT_RUNTIME)
+
+
+def _as_hub_failure(exc: BaseException):
+    """A failure of the Hub client or its HTTP library that escaped the hub module, as a ZooError."""
+    module = type(exc).__module__ or ""
+    if not module.startswith(("huggingface_hub", "httpx", "httpcore")):
+        return None
+    from zoo.hub.hub_errors import as_zoo_error
+
+    return as_zoo_error(exc, "Hugging Face Hub")
 
 
 if __name__ == "__main__":

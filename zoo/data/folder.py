@@ -43,15 +43,21 @@ def load_image(path: str | Path, resolution: int, channels: int = 3) -> Tensor:
     """One image file as float (C, R, R) in [-1, 1]: shorter side resized to R, centre crop."""
     from PIL import Image
 
-    with Image.open(path) as image:
-        image = image.convert("RGB" if channels == 3 else "L")
-        w, h = image.size
-        scale = resolution / min(w, h)
-        new_w, new_h = max(resolution, round(w * scale)), max(resolution, round(h * scale))
-        image = image.resize((new_w, new_h), Image.BICUBIC)
-        left, top = (new_w - resolution) // 2, (new_h - resolution) // 2
-        image = image.crop((left, top, left + resolution, top + resolution))
-        array = np.asarray(image, dtype=np.float32) / 127.5 - 1.0
+    from zoo.errors import DataError
+
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB" if channels == 3 else "L")
+            image.load()
+    except OSError as exc:  # corrupt, truncated or not an image: name the file, in one line
+        raise DataError(f"{path}: not a readable image ({' '.join(str(exc).split())})") from None
+    w, h = image.size
+    scale = resolution / min(w, h)
+    new_w, new_h = max(resolution, round(w * scale)), max(resolution, round(h * scale))
+    image = image.resize((new_w, new_h), Image.BICUBIC)
+    left, top = (new_w - resolution) // 2, (new_h - resolution) // 2
+    image = image.crop((left, top, left + resolution, top + resolution))
+    array = np.asarray(image, dtype=np.float32) / 127.5 - 1.0
     tensor = torch.from_numpy(array.copy())
     return tensor[None] if channels == 1 else tensor.permute(2, 0, 1).contiguous()
 

@@ -12,7 +12,8 @@ from zoo.hub.layout import (CARD_NAME, CONFIG_NAME, FORMAT_VERSION, TRAINING_ART
                             load_state_dicts, read_config, save_pretrained)
 from zoo.hub.names import HubRef, parse_hf_hub
 from zoo.hub.push import push_to_hub
+from zoo.hub.state_fit import load_into
 
 __all__ = ["CARD_NAME", "CONFIG_NAME", "FORMAT_VERSION", "TRAINING_ARTIFACTS", "HubRef", "fetch_hf_hub",
-           "fetch_weight_set", "file_hashes", "load_state_dicts", "parse_hf_hub", "push_to_hub", "read_config",
+           "fetch_weight_set", "file_hashes", "load_into", "load_state_dicts", "parse_hf_hub", "push_to_hub", "read_config",
            "resolve_folder", "save_pretrained", "sha256_of", "shipped_folder", "verify"]

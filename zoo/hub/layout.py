@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
-from zoo.errors import WeightsNotFoundError
+from zoo.errors import WeightsFormatError, WeightsNotFoundError
 from zoo.hub.checksums import sha256_of
 from zoo.schema import FORMAT_VERSION  # noqa: F401 (the version save_pretrained writes; public)
 
@@ -33,44 +32,77 @@ def read_config(folder: Path) -> dict[str, Any]:
 
 
 def load_state_dicts(folder: Path, components: Mapping[str, str], roles=None) -> dict[str, dict]:
-    from safetensors.torch import load_file
-
-    return {role: load_file(str(folder / filename)) for role, filename in components.items()
+    return {role: read_safetensors(folder, role, filename) for role, filename in components.items()
             if roles is None or role in roles}
 
 
+def read_safetensors(folder: Path, role: str, filename: str) -> dict:
+    """One component's tensors; a bad name or a truncated or foreign file is a one-line error."""
+    from safetensors.torch import load_file
+
+    from zoo.hub.names import check_filename
+
+    check_filename(filename, what=f"{folder / CONFIG_NAME}: component {role!r}'s file")
+    path = folder / filename
+    try:
+        return load_file(str(path))
+    except Exception as exc:  # SafetensorError, OSError, a header the library rejects
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise WeightsFormatError(f"{path}: the {role!r} weights are not a readable safetensors file ({detail}); "
+                                 f"the file is missing, truncated or corrupt: save or download it again") from None
+
+
 def save_pretrained(model, folder: str | os.PathLike, *, card: Mapping[str, Any] | None = None) -> Path:
-    """Write one safetensors file per component, a model card, and config.json last.
+    """Write one safetensors file per component, a model card and config.json, as one folder swap.
 
-    Files are written to a staging folder and moved in one by one (each move is atomic), config.json
-    last, so a reader never finds a config naming a half-written file. Other files in `folder`
-    (a training log, say) are left alone.
+    The complete new folder is staged beside `folder` and swapped in (zoo.hub.folder_swap), so a save
+    killed at any moment leaves the whole old folder or the whole new one. Files that are not part of
+    the weight set (log.jsonl, checkpoints/, samples/ of `zoo train`) are carried into the new folder.
+    The bytes depend only on the weights, config and card: saving the same model twice gives the same
+    sha256s.
     """
-    from safetensors.torch import save_file
-
     from zoo.build import section_roles
     from zoo.card import model_card
+    from zoo.hub import folder_swap
     from zoo.schema.config_file import config_document
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".genzoo-save-", dir=folder))
+    folder = Path(os.path.abspath(folder))
+    folder_swap.recover_interrupted_save(folder)
+    staging = folder_swap.staging_folder(folder)
     try:
         components = {}
         for role, module in model.components.items():
             filename = f"{role}.safetensors"
             state = {k: v.detach().contiguous().cpu() for k, v in module.state_dict().items()}
-            save_file(state, str(staging / filename), metadata={"format": "pt", "genzoo.role": role})
+            folder_swap.write_file(staging / filename, folder_swap.stable_safetensors(
+                state, {"format": "pt", "genzoo.role": role}))
             components[role] = filename
         config = config_document(model.architecture.name, model.config, components,
                                  section_roles(model.architecture))
-        (staging / CARD_NAME).write_text(model_card(model, dict(card or {})))
-        (staging / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-        for name in [*components.values(), CARD_NAME, CONFIG_NAME]:
-            os.replace(staging / name, folder / name)
+        folder_swap.write_file(staging / CARD_NAME, model_card(model, dict(card or {})).encode())
+        folder_swap.write_file(staging / CONFIG_NAME,
+                               (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
+        folder_swap.carry_over(folder, staging, skip=_weight_set_names(folder) | set(staging_names(staging)))
+        folder_swap.swap_in(staging, folder)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def staging_names(staging: Path) -> list[str]:
+    return [p.name for p in staging.iterdir()]
+
+
+def _weight_set_names(folder: Path) -> set[str]:
+    """The names the old folder's weight set occupies (config, card, its component files)."""
+    names = {CONFIG_NAME, CARD_NAME}
+    try:
+        components = json.loads((folder / CONFIG_NAME).read_text()).get("components", {})
+        names |= {str(f).split("/")[0] for f in components.values()} if isinstance(components, dict) else set()
+    except (OSError, ValueError, AttributeError):
+        pass
+    return names
 
 
 def file_hashes(folder: Path) -> dict[str, dict[str, str]]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from zoo import records
 from zoo.errors import WeightsNotFoundError
 from zoo.hub.fetch import fetch_hf_hub, fetch_weight_set
+from zoo.hub.folder_swap import recover_interrupted_save
 from zoo.hub.layout import CONFIG_NAME
 from zoo.hub.names import parse_hf_hub
 from zoo.hub.official import fetch_official
@@ -18,6 +19,7 @@ def resolve_folder(name: str, catalog, *, trust_unpinned: bool = False) -> tuple
     one is converted once and cached by zoo.hub.official; `trust_unpinned` lets an unpinned file in)."""
     if name.startswith("local-dir:"):
         folder = Path(name[len("local-dir:"):]).expanduser()
+        recover_interrupted_save(folder)  # a save killed half-way is resolved before reading
         if not (folder / CONFIG_NAME).is_file():
             raise WeightsNotFoundError(f"{name!r}: no {CONFIG_NAME} in {folder}")
         return folder, None
