@@ -359,7 +359,7 @@ def test_example_objective_converter_dataset_and_metric(example_in_process, tmp_
     state.update({f"D.{k}": v for k, v in model["discriminator"].state_dict().items()})
     torch.save({"state_dict": state, "config": {"latent_dim": 4}}, tmp_path / "reference.pth")
     read = import_object(catalog.get("converter", "lsgan-mlp-reference").builder)
-    states, config = read(tmp_path / "reference.pth")
+    config, states = read({"checkpoint": tmp_path / "reference.pth"})
     assert config == {"latent_dim": 4}
     for role, module_state in states.items():
         model[role].load_state_dict(module_state)  # strict: every key matched

@@ -417,3 +417,18 @@ def test_encode_refuses_pixels_out_of_range_or_nan(scale, nan):
     with pytest.raises(InputValueError, match="image to encode (values must lie in|contains NaN)"):
         model.encode(x)
     assert model.encode(torch.rand(2, *shape)).shape[0] == 2  # in range: encoded
+
+
+def test_an_image_condition_may_declare_its_own_value_range():
+    """SRGAN takes its low-resolution input in [0, 1] and gives [-1, 1]: the condition's range is checked."""
+    from types import SimpleNamespace
+
+    from zoo.interfaces import ConditionSpec, OutputSpec
+    from zoo.tasks.checks import input_range
+
+    unit = SimpleNamespace(condition=ConditionSpec("low_res_image", (3, 8, 8), value_range=(0.0, 1.0)),
+                           output=OutputSpec((3, 32, 32)))
+    plain = SimpleNamespace(condition=ConditionSpec("low_res_image", (3, 8, 8)), output=OutputSpec((3, 32, 32)))
+    assert input_range(unit) == (0.0, 1.0) and input_range(plain) == (-1.0, 1.0)
+    with pytest.raises(ValueError, match="low < high"):
+        ConditionSpec("image", (3, 8, 8), value_range=(1.0, 0.0))

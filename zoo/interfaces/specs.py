@@ -139,18 +139,23 @@ class ConditionSpec:
 
     kind "class" takes integer labels of shape (N,); every other kind takes a float tensor of shape
     (N, *shape): attributes (N, A), a segmentation map (N, classes, H, W), a low-resolution or masked
-    image (N, C, H, W), a text embedding (N, D).
+    image (N, C, H, W), a text embedding (N, D). `value_range` is the range an image condition's values
+    lie in where it differs from the output's (SRGAN takes its low-resolution input in [0, 1] and gives
+    [-1, 1]); None means the output's range.
     """
 
     kind: str = "none"
     shape: tuple[int, ...] | None = None
     num_classes: int | None = None
+    value_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in CONDITION_KINDS:
             raise ValueError(f"unknown condition kind {self.kind!r}; expected one of {CONDITION_KINDS}")
         if self.kind == "class" and not self.num_classes:
             raise ValueError("a 'class' condition needs num_classes")
+        if self.value_range is not None and not self.value_range[0] < self.value_range[1]:
+            raise ValueError(f"a condition's value_range must be (low, high) with low < high, got {self.value_range}")
 
     @property
     def required(self) -> bool:

@@ -49,8 +49,10 @@ def fixed_dim(shape, index: int) -> int | None:
 
 
 def input_range(generator) -> tuple[float, float]:
-    """The value range of images a generator takes as its condition: `input_range`, else its output's."""
-    return tuple(getattr(generator, "input_range", generator.output.value_range))
+    """The value range of images a generator takes as its condition: its ConditionSpec's `value_range`
+    (or an `input_range` attribute), else its output's."""
+    declared = getattr(generator.condition, "value_range", None) or getattr(generator, "input_range", None)
+    return tuple(declared or generator.output.value_range)
 
 
 def require_condition(owner: str, generator, kind: str, task: str) -> None:

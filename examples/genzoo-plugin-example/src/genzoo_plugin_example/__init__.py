@@ -66,7 +66,7 @@ def register_weights(register):
 def register_converters(register):
     register(Converter(
         name="lsgan-mlp-reference", architecture="lsgan-mlp",
-        builder=f"{PACKAGE}.converters:read_reference_checkpoint",
+        builder=f"{PACKAGE}.converters:read_reference_checkpoint", format="lsgan-mlp-pth",
         description="a plain PyTorch checkpoint {'state_dict': {'G.*', 'D.*'}, 'config': {...}}"))
 
 
