@@ -19,7 +19,7 @@ from zoo import build, hub, records, registry
 from zoo.cli import main
 from zoo.cli.models import describe
 from zoo.cli.options import parse_kv
-from zoo.errors import RegistryError, WeightsNotFoundError, ZooError
+from zoo.errors import RegistryError, WeightsFormatError, ZooError
 from zoo.safe_build import WeightsMismatchError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -279,11 +279,11 @@ def test_truncated_weight_file_is_refused(tmp_path):
     folder = _saved_twin(tmp_path)
     path = folder / "generator.safetensors"
     path.write_bytes(path.read_bytes()[:-8])
-    with pytest.raises(WeightsNotFoundError, match="generator weights generator.safetensors: truncated") as exc:
+    with pytest.raises(WeightsFormatError, match="generator weights generator.safetensors: truncated") as exc:
         zoo.load(f"local-dir:{folder}")
     _one_line(exc)
     path.write_bytes(b"\x05")
-    with pytest.raises(WeightsNotFoundError, match="not a safetensors file"):
+    with pytest.raises(WeightsFormatError, match="not a safetensors file"):
         zoo.load(f"local-dir:{folder}")
 
 

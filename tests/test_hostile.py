@@ -414,7 +414,7 @@ def test_cli_bad_weights_are_one_line_with_exit_2(tmp_path, good, capsys):
     raw = good[1]["generator.safetensors"]
     (folder / "generator.safetensors").write_bytes(raw[:100])
     code, lines = run_main(capsys, "generate", f"local-dir:{folder}", "-n", "1", "-o", str(tmp_path / "x.png"))
-    assert code == 2 and len(lines) == 1 and "'generator'" in lines[0]
+    assert code == 2 and len(lines) == 1 and "generator weights" in lines[0] and "truncated" in lines[0]
 
 
 def test_cli_eval_against_a_corrupt_image_folder_is_one_line(tmp_path, good, capsys):

@@ -22,7 +22,7 @@ import torch
 
 import zoo
 from zoo import hub, registry
-from zoo.errors import (CacheError, ChecksumError, HubUnavailableError, UnsafeNameError, WeightsFormatError,
+from zoo.errors import (CacheError, ChecksumError, HubUnavailableError, RegistryError, UnsafeNameError, WeightsFormatError,
                         WeightsNotFoundError, ZooError)
 from zoo.hub import checksums, folder_swap, names
 
@@ -194,10 +194,10 @@ def test_a_config_naming_a_file_outside_the_repo_is_refused(hf, saved, tmp_path)
     repo.files["config.json"] = json.dumps(config).encode()
     with HubServer({"someone/evil": repo}) as server:
         hf.online(server.url)
-        with pytest.raises(UnsafeNameError, match="generator"):
+        with pytest.raises(RegistryError, match="generator.*must be a relative path inside"):
             zoo.load("hf-hub:someone/evil")
     (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(UnsafeNameError):
+    with pytest.raises(RegistryError, match="must be a relative path inside"):
         zoo.load(f"local-dir:{folder}")
 
 
@@ -470,19 +470,19 @@ def test_wrong_shapes_missing_extra_keys_and_truncation_are_one_line_errors(save
     good = load_file(str(path))
     key = sorted(good)[0]
     cases = [
-        ({**good, key: torch.zeros(3, 3, 3)}, f"key '{key}' has shape \\(3, 3, 3\\)"),
-        ({k: v for k, v in good.items() if k != key}, f"missing key\\(s\\) {key}"),
-        ({**good, "surplus.weight": torch.zeros(1)}, "unexpected key\\(s\\) surplus.weight"),
+        ({**good, key: torch.zeros(3, 3, 3)}, f"'{key}' has shape \\[3, 3, 3\\]"),
+        ({k: v for k, v in good.items() if k != key}, f"lacks '{key}'"),
+        ({**good, "surplus.weight": torch.zeros(1)}, "holds 'surplus.weight'"),
     ]
-    for tensors, message in cases:
+    for tensors, message in cases:  # checked against the file headers before anything is built
         _rewrite(path, tensors)
-        with pytest.raises(WeightsFormatError, match=f"'generator'.*{message}") as info:
+        with pytest.raises(WeightsFormatError, match=f"generator.*{message}") as info:
             zoo.load(f"local-dir:{folder}")
         assert "\n" not in str(info.value)
     _rewrite(path, good)
     raw = path.read_bytes()
     path.write_bytes(raw[: len(raw) - 10])
-    with pytest.raises(WeightsFormatError, match="'generator' weights are not a readable safetensors"):
+    with pytest.raises(WeightsFormatError, match="generator.*truncated"):
         zoo.load(f"local-dir:{folder}")
 
 

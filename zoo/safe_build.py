@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import torch
 
 from zoo import build, records
-from zoo.errors import RegistryError, ZooError
+from zoo.errors import RegistryError, WeightsFormatError, ZooError
 from zoo.hub.safetensors_header import FLOAT_DTYPES, TensorInfo, read_header
 
 # ten times the largest model the zoo plans (BigGAN-deep 512, ~112M): 4 GB of float32
@@ -25,7 +25,7 @@ DEFAULT_MAX_PARAMETERS = 1_000_000_000
 _BUILD_ERRORS = (TypeError, ValueError, RuntimeError, OverflowError, IndexError, ZeroDivisionError, MemoryError)
 
 
-class WeightsMismatchError(ZooError, ValueError):
+class WeightsMismatchError(WeightsFormatError):
     """Saved weights that do not fit the model their config describes, or hold non-finite values."""
 
 

@@ -23,8 +23,8 @@ from zoo.hub.names import HubRef, check_filename, check_repo_id, check_revision
 log = logging.getLogger(__name__)
 
 
-def _download(repo_id: str, filename: str, revision: str | None, force: bool = False,
-              local_only: bool = False) -> Path:
+def download_hub_file(repo_id: str, filename: str, revision: str | None, force: bool = False,
+                      local_only: bool = False) -> Path:
     """One file through the Hub client, its names checked before and its place checked after."""
     from huggingface_hub import constants, hf_hub_download
 
@@ -70,7 +70,7 @@ def _download(repo_id: str, filename: str, revision: str | None, force: bool = F
 def _cached_snapshot(ws: records.WeightSet) -> Path | None:
     """The weight set's folder in the Hugging Face cache if every file is there and verifies."""
     try:
-        paths = {role: _download(ws.source.repo_id, wf.filename, ws.source.revision, local_only=True)
+        paths = {role: download_hub_file(ws.source.repo_id, wf.filename, ws.source.revision, local_only=True)
                  for role, wf in ws.source.files.items()}
         for role, wf in ws.source.files.items():
             verify(paths[role], wf.sha256, what=f"{ws.name} {wf.filename}", cached=True)
@@ -82,12 +82,12 @@ def _cached_snapshot(ws: records.WeightSet) -> Path | None:
 def _download_verified(ws: records.WeightSet, wf: records.WeightFile) -> Path:
     """Download (or find in the cache) one file and check it; a bad cached copy is fetched once more."""
     what = f"{ws.name} {wf.filename}"
-    path = _download(ws.source.repo_id, wf.filename, ws.source.revision)
+    path = download_hub_file(ws.source.repo_id, wf.filename, ws.source.revision)
     try:
         return verify(path, wf.sha256, what=what, cached=True)
     except ChecksumError:
         log.warning("%s: checksum mismatch in the cache; downloading it again", what)
-    path = _download(ws.source.repo_id, wf.filename, ws.source.revision, force=True)
+    path = download_hub_file(ws.source.repo_id, wf.filename, ws.source.revision, force=True)
     return verify(path, wf.sha256, what=what, cached=True)
 
 
@@ -134,7 +134,7 @@ def fetch_hf_hub(ref: HubRef) -> Path:
 
     There is no registry checksum; content-addressed LFS blobs are checked against their own name.
     """
-    config_path = _download(ref.repo_id, CONFIG_NAME, ref.revision)
+    config_path = download_hub_file(ref.repo_id, CONFIG_NAME, ref.revision)
     try:
         components = read_config(config_path.parent)["components"]
     except ZooError:
@@ -145,7 +145,7 @@ def fetch_hf_hub(ref: HubRef) -> Path:
         raise WeightsNotFoundError(f"{config_path}: 'components' must map roles to file names")
     for role, filename in components.items():
         check_filename(filename, what=f"hf-hub:{ref.repo_id} config.json: component {role!r}'s file")
-        path = _download(ref.repo_id, filename, ref.revision)
+        path = download_hub_file(ref.repo_id, filename, ref.revision)
         blob = Path(os.path.realpath(path)).name
         if len(blob) == 64 and all(ch in "0123456789abcdef" for ch in blob):  # LFS: named by sha256
             verify(path, blob, what=f"{ref.repo_id} {filename}", cached=True)

@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from zoo import records
-from zoo.errors import ChecksumError, RegistryError
+from zoo.errors import EXIT_BAD_INPUT, ChecksumError, RegistryError
 from zoo.hub.checksums import sha256_of, verify
 from zoo.hub.layout import CARD_NAME, CONFIG_NAME
 from zoo.schema.config_file import config_document
@@ -35,7 +35,10 @@ TRUST_ENV = "GENZOO_TRUST_UNPINNED"
 
 
 class UnpinnedFileError(ChecksumError):
-    """An official file with no published sha256 was asked for without the opt-in."""
+    """An official file with no published sha256 was asked for without the opt-in (the user's call to
+    make: a usage error, not a runtime failure)."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 def cache_root() -> Path:
@@ -101,14 +104,10 @@ def _official_file(ws: records.WeightSet, wf: records.WeightFile) -> tuple[Path,
         url = ws.source.url.rstrip("/") + "/" + "/".join(name.parts)
         where = cache_root() / "files" / hashlib.sha256(ws.source.url.encode()).hexdigest()[:16] / name
         return where, download_url(url, where, wf.sha256, what=what)
-    from zoo.errors import WeightsNotFoundError
-    from zoo.hub.fetch import _download, _hub_errors
+    from zoo.hub.fetch import download_hub_file
 
-    try:
-        path = _download(ws.source.repo_id, wf.filename, ws.source.revision)
-    except _hub_errors() as exc:
-        raise WeightsNotFoundError(f"{what}: could not get it from {ws.source.repo_id} on the Hub or the local "
-                                   f"cache ({exc})") from exc
+    # names checked before, the place checked after, every client failure one ZooError (zoo.hub.fetch)
+    path = download_hub_file(ws.source.repo_id, wf.filename, ws.source.revision)
     if wf.sha256 is not None:
         return verify(path, wf.sha256, what=what, cached=True), wf.sha256
     return path, sha256_of(path)

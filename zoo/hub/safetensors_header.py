@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo.errors import WeightsNotFoundError
+from zoo.errors import WeightsFormatError
 
 ITEM_SIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
              "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
@@ -34,20 +34,20 @@ def read_header(path: Path, what: str = "") -> dict[str, TensorInfo]:
         with open(path, "rb") as f:
             head = f.read(8)
             if len(head) < 8:
-                raise WeightsNotFoundError(f"{what}: not a safetensors file (only {size} bytes)")
+                raise WeightsFormatError(f"{what}: not a safetensors file (only {size} bytes)")
             (length,) = struct.unpack("<Q", head)
             if length > min(MAX_HEADER_BYTES, size - 8):
-                raise WeightsNotFoundError(f"{what}: truncated or not a safetensors file (header of {length} "
+                raise WeightsFormatError(f"{what}: truncated or not a safetensors file (header of {length} "
                                            f"bytes in a file of {size})")
             raw = f.read(length)
     except OSError as exc:
-        raise WeightsNotFoundError(f"{what}: unreadable ({exc})") from None
+        raise WeightsFormatError(f"{what}: unreadable ({exc})") from None
     try:
         header = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        raise WeightsNotFoundError(f"{what}: not a safetensors file (its header is not JSON)") from None
+        raise WeightsFormatError(f"{what}: not a safetensors file (its header is not JSON)") from None
     if not isinstance(header, dict):
-        raise WeightsNotFoundError(f"{what}: not a safetensors file (its header is not a JSON object)")
+        raise WeightsFormatError(f"{what}: not a safetensors file (its header is not a JSON object)")
     data_size = size - 8 - length
     tensors = {}
     for name, entry in header.items():
@@ -65,11 +65,11 @@ def _tensor_info(name: str, entry, data_size: int, what: str) -> TensorInfo:
     except (TypeError, KeyError, ValueError):
         valid = False
     if not valid:
-        raise WeightsNotFoundError(f"{what}: tensor {name!r} has a malformed header entry")
+        raise WeightsFormatError(f"{what}: tensor {name!r} has a malformed header entry")
     if end > data_size:
-        raise WeightsNotFoundError(f"{what}: truncated: tensor {name!r} ends at byte {end} of the data, "
+        raise WeightsFormatError(f"{what}: truncated: tensor {name!r} ends at byte {end} of the data, "
                                    f"which holds {data_size}")
     if end - begin != math.prod(shape) * ITEM_SIZE[dtype]:
-        raise WeightsNotFoundError(f"{what}: tensor {name!r} has {end - begin} bytes for shape {tuple(shape)} "
+        raise WeightsFormatError(f"{what}: tensor {name!r} has {end - begin} bytes for shape {tuple(shape)} "
                                    f"of {dtype}")
     return TensorInfo(dtype=dtype, shape=tuple(shape))
