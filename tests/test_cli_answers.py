@@ -161,3 +161,15 @@ def test_interpolate_help_states_its_real_default():
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["interpolate"]
     n_help = next(a.help for a in sub._actions if "-n" in a.option_strings)
     assert args.n == 4 and "(default 4)" in n_help
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+@pytest.mark.parametrize("argv", [["generate", "dcgan.digits-32", "-n", "1"], ["reconstruct", "vae.digits-32"],
+                                  ["eval", "dcgan.digits-32", "-n", "10"]])
+def test_device_cuda_without_one_is_one_line_before_any_work(argv, tmp_path, capsys):
+    code = main([*argv, "--device", "cuda", "-o", str(tmp_path / "x.png")] if argv[0] != "eval"
+                else [*argv, "--device", "cuda"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("zoo: error: --device cuda: no CUDA device is available") and "--device cpu" in err
+    assert not (tmp_path / "x.png").exists()

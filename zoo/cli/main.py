@@ -146,6 +146,17 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _check_device(device: str) -> None:
+    """`--device cuda` on a machine without one is the user's to fix: one line, before any work."""
+    from zoo.bench.devices import check_device
+    from zoo.errors import ZooError
+
+    try:
+        check_device(device)
+    except ValueError as exc:
+        raise ZooError(f"{exc}; use --device cpu") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `zoo` command. Every failure ends in one `zoo: error: ...` line and an exit code:
     2 for a usage error or bad input, 1 for a runtime failure (network, disk, a corrupt cache, an
@@ -160,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.trust_unpinned:  # read by zoo.hub.official wherever a command loads a weight set
             os.environ["GENZOO_TRUST_UNPINNED"] = "1"
+        if isinstance(getattr(args, "device", None), str):
+            _check_device(args.device)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("zoo: interrupted", file=sys.stderr)
