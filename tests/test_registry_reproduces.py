@@ -51,3 +51,34 @@ def test_shipped_weights_reproduce_their_judge_scores(name):
             assert rounded_like(float(got), float(stated[key])), f"{name}: {key} is {got}, registry says {stated[key]}"
             compared += 1
     assert compared >= 2
+
+
+@pytest.mark.parametrize("name, stated_keys", [
+    ("vae.digits-32", ("elbo_nats_val", "iw_log_px_nats_k100_val")),
+    ("cvae.digits-32", ("elbo_nats_val_given_label", "iw_log_px_given_label_nats_k100_val")),
+])
+def test_vae_family_reproduces_its_held_out_likelihoods(name, stated_keys):
+    from zoo.data.digits import Digits
+    from zoo.elbo import likelihood_report
+
+    val = Digits(resolution=32, split="val")
+    model = zoo.load(name)
+    labels = val.labels if model.components["encoder"].condition.kind == "class" else None
+    report = likelihood_report(model, val.images, labels, k=100, seed=0)
+    stated = registry.catalog().weight_set(name).metrics
+    for key, got in zip(stated_keys, (report["elbo_nats"], report["iw_log_px_nats_k100"])):
+        assert rounded_like(got, float(stated[key])), f"{name}: {key} is {got}, registry says {stated[key]}"
+
+
+@pytest.mark.slow
+def test_dcgan_reproduces_its_registry_fid_and_is():
+    """`zoo eval dcgan.digits-32 --metric fid,is --against digits --split train -n 10000` (the protocol the
+    registry entry states: digits judge, train split, seed 0)."""
+    from zoo.metrics.eval import evaluate
+
+    stated = registry.catalog().weight_set("dcgan.digits-32").metrics
+    result = evaluate("dcgan.digits-32", ["fid", "is"], against="digits", split="train",
+                      n=int(stated["fid"]["n"]), seed=int(stated["fid"]["seed"]))
+    assert result["protocol"]["against"] == stated["fid"]["against"]
+    assert result["metrics"]["fid"]["fid"] == pytest.approx(stated["fid"]["fid"], abs=1e-4)
+    assert result["metrics"]["is"]["is"] == pytest.approx(stated["is"]["is"], abs=1e-4)
