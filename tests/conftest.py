@@ -22,3 +22,32 @@ def _isolated_hf_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     yield
+
+
+@pytest.fixture
+def hf(monkeypatch, tmp_path):
+    """A fresh cache for the already-imported huggingface_hub, offline: `hf.online(url)` points the client at
+    a loopback server, `hf.offline()` back; `hf.cache_dir` is the cache. Short client timeouts, so that a
+    test of a stalled or absent server takes seconds."""
+    import huggingface_hub.constants as constants
+
+    cache = tmp_path / "hf-cache"
+    cache.mkdir()
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "2")
+    monkeypatch.setenv("HF_HUB_DOWNLOAD_TIMEOUT", "2")
+
+    class Switch:
+        cache_dir = cache
+
+        def online(self, url: str) -> None:
+            monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+            monkeypatch.setenv("HF_ENDPOINT", url)
+
+        def offline(self) -> None:
+            monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+
+    switch = Switch()
+    switch.offline()
+    return switch
+

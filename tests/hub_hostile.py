@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Callable
+
+from loopback import LoopbackServer
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -19,7 +20,7 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 Answer = Callable[[str, str], tuple[int, dict[str, str], bytes | None]]
 
 
-class ScriptedServer:
+class ScriptedServer(LoopbackServer):
     """Answers every request with what `answer` says, headers and all (a hostile Hub)."""
 
     def __init__(self, answer: Answer) -> None:
@@ -55,23 +56,8 @@ class ScriptedServer:
                         pass
                 self.close_connection = True
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.serve(Handler)
 
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "ScriptedServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
 
 
 class StalledServer:

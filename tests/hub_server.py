@@ -10,11 +10,12 @@ Only 127.0.0.1 is bound; the server stops when the test's context manager exits.
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote
+
+from loopback import LoopbackServer
 
 
 @dataclass
@@ -35,7 +36,7 @@ def _etag(name: str, content: bytes) -> tuple[str, bool]:
     return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest(), False
 
 
-class HubServer:
+class HubServer(LoopbackServer):
     def __init__(self, repos: dict[str, FakeRepo]) -> None:
         self.repos = repos
         self.requests: list[tuple[str, str]] = []
@@ -91,19 +92,5 @@ class HubServer:
                 if self.command != "HEAD":
                     self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.serve(Handler)
 
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> "HubServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)

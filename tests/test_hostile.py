@@ -62,29 +62,6 @@ def _fresh_catalog():
     registry.reset()
 
 
-class CachePath(type(Path())):
-    """The cache folder, with `online(url)` to point the client at a server."""
-
-
-@pytest.fixture
-def hf(monkeypatch, tmp_path):
-    import huggingface_hub.constants as constants
-
-    cache = CachePath(tmp_path / "hf-cache")
-    cache.mkdir()
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "2")
-    monkeypatch.setenv("HF_HUB_DOWNLOAD_TIMEOUT", "2")
-
-    def online(url):
-        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-        monkeypatch.setenv("HF_ENDPOINT", url)
-
-    cache.online = online  # type: ignore[attr-defined]
-    return cache
-
-
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
     """A tiny saved DCGAN (folder, bytes of each file) and the model."""
@@ -173,13 +150,13 @@ def test_fuzzed_hf_hub_names_offline_are_clear_errors_and_write_nothing(hf, tmp_
 def test_fuzzed_revisions_against_a_server_write_nothing_outside_the_cache(hf, tmp_path, good, revision):
     TRIED["hf-hub revision online"] += 1
     folder, _, model = good
-    before = tree_state(tmp_path, exclude=(hf,))
+    before = tree_state(tmp_path, exclude=(hf.cache_dir,))
     with HubServer({"someone/tiny": FakeRepo.from_folder(folder)}) as server:
         hf.online(server.url)
         loaded = expect_zoo_error_or_load(f"hf-hub:someone/tiny@{revision}")
     if loaded is not None:
         assert revision in ("main", COMMIT) and torch.equal(outputs(loaded), outputs(model))
-    assert tree_state(tmp_path, exclude=(hf,)) == before
+    assert tree_state(tmp_path, exclude=(hf.cache_dir,)) == before
 
 
 # -- config.json and safetensors through local-dir: --------------------------------------------------------
@@ -272,17 +249,17 @@ KINDS = ["good", "outside", "other-repo", "dangling", "directory", "wrong-bytes"
 def test_symlink_tricks_in_the_cache_never_touch_what_lies_outside(hf, tmp_path, good, kinds, linked_snapshot):
     TRIED["cache symlinks"] += 1
     folder, files, model = good
-    for child in hf.iterdir():
+    for child in hf.cache_dir.iterdir():
         shutil.rmtree(child)
     outside = tmp_path / "outside"
     shutil.rmtree(outside, ignore_errors=True)
     outside.mkdir()
     (outside / "precious.bin").write_bytes(b"precious")
     (outside / "dir").mkdir(exist_ok=True)
-    other = hf / "models--someone--else" / "blobs"
+    other = hf.cache_dir / "models--someone--else" / "blobs"
     other.mkdir(parents=True)
     (other / "blob").write_bytes(b"other repo's blob")
-    base = hf / ("models--" + REPO.replace("/", "--"))
+    base = hf.cache_dir / ("models--" + REPO.replace("/", "--"))
     (base / "blobs").mkdir(parents=True)
     (base / "refs").mkdir()
     (base / "refs" / "main").write_text(COMMIT)
@@ -346,16 +323,16 @@ def test_hostile_server_answers_are_refused_and_lose_nothing(hf, tmp_path, good,
         body = content[: len(content) // 2] if truncate else content
         return status, headers, body
 
-    before = tree_state(tmp_path, exclude=(hf,))
+    before = tree_state(tmp_path, exclude=(hf.cache_dir,))
     with ScriptedServer(answer) as server:
         hf.online(server.url)
         expect_zoo_error_or_load("hf-hub:someone/evil")
-        assert tree_state(tmp_path, exclude=(hf,)) == before
+        assert tree_state(tmp_path, exclude=(hf.cache_dir,)) == before
         state["hostile"] = False  # the server is fixed: the repo loads, from inside the cache
         loaded = zoo.load("hf-hub:someone/evil")
     assert torch.equal(outputs(loaded), outputs(model))
     assert Path(os.path.realpath(Path(loaded.metadata["folder"]) / "generator.safetensors")).is_relative_to(
-        os.path.realpath(hf))
+        os.path.realpath(hf.cache_dir))
 
 
 # -- the zoo command: one line, a documented exit code, no traceback ---------------------------------------

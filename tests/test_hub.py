@@ -19,29 +19,6 @@ REPO = "genzoo-test/dcgan-tiny"
 
 
 @pytest.fixture
-def hf(monkeypatch, tmp_path):
-    """Point the already-imported huggingface_hub at a fresh cache; `hf.online(url)` / `hf.offline()`."""
-    import huggingface_hub.constants as constants
-
-    cache = tmp_path / "hf-cache"
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
-
-    class Switch:
-        cache_dir = cache
-
-        def online(self, url: str) -> None:
-            monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-            monkeypatch.setenv("HF_ENDPOINT", url)
-
-        def offline(self) -> None:
-            monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-
-    switch = Switch()
-    switch.offline()
-    return switch
-
-
-@pytest.fixture
 def saved(tmp_path):
     """A tiny DCGAN saved in the Hub layout, and a weight-set record pointing at REPO."""
     torch.manual_seed(0)

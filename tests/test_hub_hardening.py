@@ -39,33 +39,6 @@ def _fresh_catalog():
     yield
     registry.reset()
 
-
-@pytest.fixture
-def hf(monkeypatch, tmp_path):
-    """A fresh cache for the already-imported huggingface_hub; `hf.online(url)` / `hf.offline()`."""
-    import huggingface_hub.constants as constants
-
-    cache = tmp_path / "hf-cache"
-    cache.mkdir()
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
-    monkeypatch.setenv("HF_HUB_ETAG_TIMEOUT", "2")
-    monkeypatch.setenv("HF_HUB_DOWNLOAD_TIMEOUT", "2")
-
-    class Switch:
-        cache_dir = cache
-
-        def online(self, url: str) -> None:
-            monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-            monkeypatch.setenv("HF_ENDPOINT", url)
-
-        def offline(self) -> None:
-            monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-
-    switch = Switch()
-    switch.offline()
-    return switch
-
-
 def tiny_model(seed: int = 0, **config):
     torch.manual_seed(seed)
     cfg = dict(registry.catalog().architecture("dcgan").test_config, **config)

@@ -3,12 +3,13 @@ switch that cuts the next transfer short (to test resuming) and one that serves 
 the sha256 check). Every request is recorded with its Range header."""
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote
 
+from loopback import LoopbackServer
 
-class FileServer:
+
+class FileServer(LoopbackServer):
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = dict(files)
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
@@ -54,19 +55,5 @@ class FileServer:
                 self.wfile.write(part)
                 self.close_connection = True
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.serve(Handler)
 
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> FileServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
