@@ -20,8 +20,9 @@ import pytest
 
 from zoo import plugins, records
 from zoo.errors import PluginError
-from zoo.hookspecs import hookimpl
 from zoo.registry import Catalog
+
+from fake_plugins import architecture, fake_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,19 +127,6 @@ def test_a_user_ctrl_c_while_plugins_load_stops_the_program(tmp_path):
 
 
 # -- in-process, with fake plugins (the pattern of test_plugins.py) ----------------------------------------
-PAPER = records.Paper(title="A test paper", authors="Nobody", year=2024)
-
-
-def architecture(name: str) -> records.Architecture:
-    return records.Architecture(name=name, paper=PAPER, components={"generator": "nowhere:Generator"})
-
-
-def fake_plugin(module_name: str, **hooks) -> types.ModuleType:
-    module = types.ModuleType(module_name)
-    for hook_name, function in hooks.items():
-        function.__name__ = hook_name
-        setattr(module, hook_name, hookimpl(function))
-    return module
 
 
 def load_fake(monkeypatch, *fakes) -> tuple[plugins.PluginManager, Catalog]:

@@ -22,8 +22,9 @@ import pytest
 
 from zoo import plugins, records
 from zoo.errors import PluginError
-from zoo.hookspecs import hookimpl
 from zoo.registry import Catalog
+
+from fake_plugins import architecture, fake_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -195,19 +196,6 @@ def test_load_plugins_reports_a_name_that_is_not_installed(site):
 
 
 # -- the plugin manager's rules, in-process with fake plugins -------------------------------------
-PAPER = records.Paper(title="A test paper", authors="Nobody", year=2024)
-
-
-def architecture(name: str) -> records.Architecture:
-    return records.Architecture(name=name, paper=PAPER, components={"generator": "nowhere:Generator"})
-
-
-def fake_plugin(module_name: str, **hooks) -> types.ModuleType:
-    module = types.ModuleType(module_name)
-    for hook_name, function in hooks.items():
-        function.__name__ = hook_name
-        setattr(module, hook_name, hookimpl(function))
-    return module
 
 
 def load_fake(monkeypatch, *fakes: tuple[str, types.ModuleType]) -> tuple[plugins.PluginManager, Catalog]:
