@@ -134,6 +134,49 @@ def test_each_phase_updates_only_its_networks():
         assert changed == expected[phase.name], phase.name
 
 
+class _CountingBatches:
+    """A batch source that numbers its batches and counts how many were drawn."""
+
+    def __init__(self, resolution=8, size=8):
+        self.drawn, self.size, self.resolution = 0, size, resolution
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.drawn += 1
+        return {"image": torch.full((self.size, 1, self.resolution, self.resolution), -1.0 + 0.01 * self.drawn),
+                "batch_id": self.drawn}
+
+
+@pytest.mark.parametrize("d_steps", [1, 3])
+def test_both_phases_of_a_step_share_one_mini_batch(d_steps):
+    """Sec. 2: the reconstruction and the regularisation phase are "executed on each mini-batch": one
+    batch per training step, seen by every phase (and every discriminator repeat) of that step."""
+    torch.manual_seed(0)
+    model = tiny()
+    objective = AdversarialAutoencoderObjective(d_steps=d_steps)
+    seen = []
+    original = objective.losses
+
+    def recording(phase, batch, models):
+        seen.append((phase, batch["batch_id"], batch["image"][0, 0, 0, 0].item()))
+        return original(phase, batch, models)
+
+    objective.losses = recording
+    batches = _CountingBatches()
+    trainer = Trainer(dict(model.components), objective, batches)
+    trainer.train_step()
+    trainer.train_step()
+    assert batches.drawn == 2
+    phases = ["reconstruction"] + ["regularization_discriminator"] * d_steps + ["regularization_generator"]
+    assert [name for name, _, _ in seen] == phases * 2
+    per_step = len(phases)
+    assert {b for _, b, _ in seen[:per_step]} == {1} and {b for _, b, _ in seen[per_step:]} == {2}
+    assert [round(v, 4) for _, _, v in seen] == [-0.99] * per_step + [-0.98] * per_step
+    assert all(not p.new_batch for p in objective.schedule(0)[1:]) and objective.schedule(0)[0].new_batch
+
+
 def test_short_training_learns_to_reconstruct_and_match_the_prior():
     torch.manual_seed(0)
     model = tiny(hidden=64, d_hidden=32, lr=1e-3, d_lr=1e-3)  # faster rates for a 400-step run
