@@ -118,6 +118,63 @@ def test_phase_losses_by_hand():
     assert mse.item() == pytest.approx(0.25 + 0.25)  # sigmoid(0) = 0.5 against ink 1 and 0
 
 
+def test_objective_and_network_defaults():
+    from zoo_plugins.aae.networks import AAEDecoder, AAEEncoder, LatentDiscriminator
+
+    o = AdversarialAutoencoderObjective()
+    assert (o.reconstruction, o.d_steps) == ("bernoulli", 1)
+    assert (o.ae_opt.lr, o.ae_opt.betas, o.ae_opt.decay_after, o.ae_opt.decay) == (3e-4, (0.9, 0.999), 0, 0.1)
+    assert (o.d_opt.lr, o.d_opt.betas, o.g_opt.lr, o.g_opt.betas) == (3e-4, (0.5, 0.999), 3e-4, (0.5, 0.999))
+    custom = AdversarialAutoencoderObjective(lr="1e-3", d_lr="2e-3", beta1=0.7, beta2=0.9, lr_decay_step=5,
+                                             lr_decay=0.5)
+    assert (custom.ae_opt.lr, custom.ae_opt.betas) == (1e-3, (0.9, 0.9))
+    assert (custom.d_opt.lr, custom.d_opt.betas, custom.g_opt.lr, custom.g_opt.betas) == (2e-3, (0.7, 0.9), 2e-3, (0.7, 0.9))
+    assert {(s.decay_after, s.decay) for s in (custom.ae_opt, custom.d_opt, custom.g_opt)} == {(5, 0.5)}
+    assert [(g.name, g.roles) for g in o.update_groups()] == [
+        ("autoencoder", ("encoder", "generator")), ("discriminator", ("discriminator",)),
+        ("encoder_generator", ("encoder",))]
+    assert [g.optimizer for g in o.update_groups()] == [o.ae_opt, o.d_opt, o.g_opt]
+    for kwargs, message in [({"reconstruction": "l1"}, "reconstruction must be one of"),
+                            ({"generator_loss": "hinge"}, "generator_loss must be 'nonsaturating' or 'minimax'"),
+                            ({"lr_decay_step": -1}, "lr_decay_step must be >= 0"),
+                            ({"lr_decay": 0}, "lr_decay in"), ({"lr_decay": 1.5}, "lr_decay in")]:
+        with pytest.raises(ValueError, match=message):
+            AdversarialAutoencoderObjective(**kwargs)
+    assert AdversarialAutoencoderObjective(lr_decay=1.0).d_opt.decay == 1.0
+    enc, dec, disc = AAEEncoder(), AAEDecoder(), LatentDiscriminator()
+    assert enc.input.shape == (1, 32, 32) and enc.latent.shape == (8,) and enc.latent.prior == "gaussian"
+    assert (enc.posterior, enc.noise_dim, enc.logvar) == ("deterministic", 0, None)
+    assert enc.hidden[1][0].in_features == 1024 and enc.hidden[1][2].out_features == 192
+    assert dec.latent.shape == (8,) and dec.output.shape == (1, 32, 32) and dec.output.value_range == (-1.0, 1.0)
+    assert dec.hidden[0].in_features == 8 and dec.logits_layer.out_features == 1024
+    assert disc.latent_dim == 8 and disc.input.shape == (8,) and disc.net[0].out_features == 128
+    assert [m.negative_slope for m in disc.net if isinstance(m, torch.nn.LeakyReLU)] == [0.2, 0.2]
+
+
+def test_minimax_generator_loss_and_gaussian_posterior_by_hand():
+    """generator_loss="minimax": the encoder descends log(1 − D(z)); a Gaussian posterior's code is the
+    reparameterised sample μ + σε, in the reconstruction and the regularisation phase alike."""
+    torch.manual_seed(0)
+    model = tiny(posterior="gaussian")
+    enc, dec, disc = model["encoder"], model["generator"], model["discriminator"]
+    x = torch.rand(4, 1, 8, 8) * 2 - 1
+    post = enc(x)
+    torch.manual_seed(3)
+    z = post.mean + torch.exp(0.5 * post.logvar) * torch.randn(4, 2)
+    objective = AdversarialAutoencoderObjective(generator_loss="minimax", reconstruction="mse")
+    torch.manual_seed(3)
+    out = objective.losses("regularization_generator", {"image": x}, dict(model.components))
+    assert out.updates["encoder_generator"].item() == pytest.approx(
+        torch.log(1 - torch.sigmoid(disc(z))).mean().item(), rel=1e-5)
+    torch.manual_seed(3)
+    out = objective.losses("reconstruction", {"image": x}, dict(model.components))
+    by_hand = ((torch.sigmoid(dec.logits(z)) - (x + 1) / 2) ** 2).sum((1, 2, 3)).mean()
+    assert out.updates["autoencoder"].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert torch.allclose(dec(z), torch.sigmoid(dec.logits(z)) * 2 - 1)
+    with pytest.raises(ValueError, match="unknown phase 'elbo'"):
+        objective.losses("elbo", {"image": x}, dict(model.components))
+
+
 def test_each_phase_updates_only_its_networks():
     torch.manual_seed(0)
     model = tiny()

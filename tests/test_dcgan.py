@@ -81,6 +81,7 @@ def test_networks_default_to_the_papers_64px_lsun_model():
         (3, 64, (5, 5), (2, 2), (2, 2)), (64, 128, (5, 5), (2, 2), (2, 2)), (128, 256, (5, 5), (2, 2), (2, 2)),
         (256, 512, (5, 5), (2, 2), (2, 2))]
     assert d.head.in_features == 512 * 16 and d.head.out_features == 1
+    assert [c.bias is not None for c in dconvs] == [True, False, False, False]  # BN after all but the first
     with pytest.raises(ValueError, match="power-of-two resolution >= 8, got 4"):
         DCGANGenerator(resolution=4)
     assert len([m for m in DCGANGenerator(resolution=8, g_width=2).blocks if isinstance(m, nn.ConvTranspose2d)]) == 1

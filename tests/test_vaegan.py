@@ -133,11 +133,44 @@ def test_llike_layer_picks_the_lth_convolution_output():
     assert got.item() == pytest.approx(expected.item(), rel=1e-4)
 
 
+def test_objective_defaults_follow_section_4():
+    from zoo_plugins.vaegan.networks import VAEGANDecoder, VAEGANDiscriminator, VAEGANEncoder
+
+    o = VAEGANObjective()
+    assert (o.gamma, o.llike_layer, o.generator_loss) == (1e-2, 4, "minimax")
+    assert (o.opt.name, o.opt.lr, o.opt.betas) == ("rmsprop", 3e-4, (0.5, 0.999))
+    assert (o.d_opt.name, o.d_opt.lr, o.d_opt.betas) == ("rmsprop", 3e-4, (0.5, 0.999))
+    slow_d = VAEGANObjective(gamma="1e-3", lr="2e-4", d_lr="1e-4", optimizer="adam")  # YAML strings
+    assert (slow_d.gamma, slow_d.opt.lr, slow_d.d_opt.lr, slow_d.d_opt.name) == (1e-3, 2e-4, 1e-4, "adam")
+    assert [(g.name, g.roles, g.optimizer) for g in o.update_groups()] == [
+        ("encoder", ("encoder",), o.opt), ("decoder", ("generator",), o.opt),
+        ("discriminator", ("discriminator",), o.d_opt)]
+    (phase,) = o.schedule(0)
+    assert (phase.name, phase.groups, phase.repeats, phase.new_batch) == (
+        "vaegan", ("encoder", "decoder", "discriminator"), 1, True)
+    enc, dec, dis = VAEGANEncoder(), VAEGANDecoder(), VAEGANDiscriminator()
+    assert enc.input.shape == (1, 32, 32) and enc.latent.shape == (16,)
+    assert [c[0].out_channels for c in enc.convs] == [16, 32, 64] and enc.mean.in_features == 128
+    assert dec.latent.shape == (16,) and dec.output.shape == (1, 32, 32) and dec.output.value_range == (-1.0, 1.0)
+    assert dec.base == 64 and [u[0].out_channels for u in dec.ups] == [48, 32, 8]
+    assert dis.input.shape == (1, 32, 32) and dis.input.value_range == (-1.0, 1.0)
+    assert [c.out_channels for c in dis.convs] == [8, 32, 48, 64] and dis.head[1].out_features == 64
+    with pytest.raises(ValueError, match="power-of-two resolution >= 8, got 12"):
+        VAEGANEncoder(resolution=12)
+
+
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="only 2 convolutions"):
         VAEGANObjective(llike_layer=3).terms({"image": torch.zeros(2, 1, 8, 8)}, dict(tiny().components))
-    with pytest.raises(ValueError, match="gamma"):
+    with pytest.raises(ValueError, match="gamma must be >= 0, got -1"):
         VAEGANObjective(gamma=-1)
+    assert VAEGANObjective(gamma=0).gamma == 0
+    with pytest.raises(ValueError, match="llike_layer counts the discriminator's convolutions from 1, got 0"):
+        VAEGANObjective(llike_layer=0)
+    with pytest.raises(ValueError, match="generator_loss must be 'minimax' or 'nonsaturating', got 'hinge'"):
+        VAEGANObjective(generator_loss="hinge")
+    with pytest.raises(ValueError, match="unknown phase 'generator'"):
+        VAEGANObjective().losses("generator", {"image": torch.zeros(2, 1, 8, 8)}, dict(tiny().components))
 
 
 def test_short_training_learns_to_reconstruct():
