@@ -28,20 +28,13 @@ rm -rf "$scratch" && mkdir -p "$scratch"
 cp -r "$src/zoo" "$src/tests" "$src/registry.yaml" "$scratch/"
 cp -r "$src/plugins/zoo_plugins" "$scratch/zoo_plugins"
 find "$scratch" -name __pycache__ -prune -exec rm -rf {} +
-# the checkout's pyproject without its [tool.mutmut] table, then this paper's table
+# the checkout's [tool.mutmut] table with this paper's files and test files
 python - "$src/pyproject.toml" "$scratch/pyproject.toml" "$files" "$tests" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-text = re.sub(r"\n\[tool\.mutmut\]\n(?:(?!\n\[).)*", "\n", text, flags=re.S)
-text += f"""
-[tool.mutmut]
-source_paths = ["zoo", "zoo_plugins"]
-only_mutate = [{sys.argv[3]}]
-also_copy = ["registry.yaml"]
-# the short training runs are left out: they cost minutes per mutant on a shared machine
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-k", "not short_training"]
-pytest_add_cli_args_test_selection = [{sys.argv[4]}]
-"""
+for key, value in (("only_mutate", sys.argv[3]), ("pytest_add_cli_args_test_selection", sys.argv[4])):
+    text, n = re.subn(rf"^{key} = \[.*\]$", f"{key} = [{value}]", text, flags=re.M)
+    assert n == 1, f"pyproject.toml needs exactly one single-line {key} in [tool.mutmut]"
 open(sys.argv[2], "w").write(text)
 PY
 cd "$scratch"
