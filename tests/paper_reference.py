@@ -129,3 +129,47 @@ def vaegan_terms(enc, dec, dis, x: Tensor, layer: int, seed: int) -> dict[str, T
     return {"prior": gaussian_kl_per_sample(mean, logvar).mean(), "llike": llike, "gan": gan,
             "nonsaturating": -(log_sigmoid(l_tilde).mean() + log_sigmoid(l_p).mean()),
             "d_real": torch.sigmoid(l_real).mean(), "d_prior": torch.sigmoid(l_p).mean()}
+
+
+def _conv_bn_relu(h: Tensor, conv, bn, transpose: bool = False) -> Tensor:
+    assert conv.bias is None, "a convolution followed by batch norm has no bias"
+    if transpose:
+        h = F.conv_transpose2d(h, conv.weight, None, stride=2, padding=2, output_padding=1)
+    else:
+        h = F.conv2d(h, conv.weight, None, stride=2, padding=2)
+    return F.relu(batch_norm_train(h, bn))
+
+
+def _linear_bn_relu(h: Tensor, linear, bn) -> Tensor:
+    assert linear.bias is None, "a linear layer followed by batch norm has no bias"
+    return F.relu(batch_norm_train(h @ linear.weight.T, bn))
+
+
+def vaegan_encoder(enc, x: Tensor) -> tuple[Tensor, Tensor]:
+    """Enc: 5×5 stride-2 convolutions, each BNorm + ReLU; fully connected, BNorm, ReLU; linear μ, log σ²."""
+    h = x
+    for block in enc.convs:
+        h = _conv_bn_relu(h, block[0], block[1])
+    h = _linear_bn_relu(h.flatten(1), enc.fc[1], enc.fc[2])
+    return h @ enc.mean.weight.T + enc.mean.bias, h @ enc.logvar.weight.T + enc.logvar.bias
+
+
+def vaegan_decoder(dec, z: Tensor) -> Tensor:
+    """Dec: fully connected to 4×4 maps, BNorm, ReLU; 5×5 stride-2 up-convolutions, BNorm, ReLU; 5×5
+    convolution and tanh."""
+    h = _linear_bn_relu(z, dec.fc[0], dec.fc[1]).view(len(z), -1, 4, 4)
+    for block in dec.ups:
+        h = _conv_bn_relu(h, block[0], block[1], transpose=True)
+    out = dec.to_image[0]
+    return torch.tanh(F.conv2d(h, out.weight, out.bias, padding=2))
+
+
+def vaegan_discriminator(dis, x: Tensor) -> Tensor:
+    """Dis: 5×5 convolution and ReLU; 5×5 stride-2 convolutions, BNorm, ReLU; fully connected, BNorm,
+    ReLU; one logit."""
+    first = dis.convs[0]
+    h = F.relu(F.conv2d(x, first.weight, first.bias, padding=2))
+    for conv, after in zip(dis.convs[1:], dis.after[1:]):
+        h = _conv_bn_relu(h, conv, after[0])
+    h = _linear_bn_relu(h.flatten(1), dis.head[1], dis.head[2])
+    return (h @ dis.head[4].weight.T + dis.head[4].bias).squeeze(1)

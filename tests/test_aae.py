@@ -51,8 +51,26 @@ def test_shapes_and_sampling_from_each_prior(prior):
     assert model.encode(x).shape == (3, 2)
     assert model.generate(5, seed=0).shape == (5, 1, 8, 8)
     assert model["discriminator"](torch.zeros(4, 2)).shape == (4,)
-    with pytest.raises(zoo.errors.ShapeError, match=r"\(N, 2\)"):
+    message = r"^LatentDiscriminator: x \(latent codes\) must have shape \(N, 2\), got \(4, 3\)$"
+    with pytest.raises(zoo.errors.ShapeError, match=message):
         model["discriminator"](torch.zeros(4, 3))
+    with pytest.raises(zoo.errors.ShapeError, match=message):
+        model["discriminator"](x=torch.zeros(4, 3))
+    for call in (lambda d: d(torch.zeros(4, 2), torch.zeros(4)), lambda d: d(torch.zeros(4, 2), c=torch.zeros(4))):
+        with pytest.raises(zoo.errors.ShapeError, match=r"^LatentDiscriminator: takes no condition, but c was given$"):
+            call(model["discriminator"])
+
+
+@pytest.mark.parametrize("prior", ["gaussian", "mixture", "swissroll"])
+def test_prior_samples_follow_the_generator_dtype_and_device(prior):
+    spec = tiny(prior=prior)["encoder"].latent
+    a = spec.sample(6, generator=torch.Generator().manual_seed(4))
+    torch.manual_seed(0)  # the global stream must not matter when a generator is given
+    b = spec.sample(6, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(a, b) and a.dtype == torch.float32 and a.shape == (6, 2)
+    assert not torch.equal(a, spec.sample(6, generator=torch.Generator().manual_seed(5)))
+    assert spec.sample(3, dtype=torch.float64).dtype == torch.float64
+    assert priors.sample_prior(prior, 3, 2, device="meta").device.type == "meta"
 
 
 def test_universal_posterior_draws_a_fresh_code_per_call():
@@ -61,8 +79,12 @@ def test_universal_posterior_draws_a_fresh_code_per_call():
     a, b = model.encode(x), model.encode(x)
     assert a.shape == (5, 2) and not torch.allclose(a, b)  # z = f(x, η): the noise is an input
     assert model["encoder"].hidden[1][0].in_features == 64 + 3
-    with pytest.raises(ValueError, match="noise_dim"):
+    with pytest.raises(ValueError, match="the universal approximator posterior needs noise_dim >= 1, got 0"):
         tiny(posterior="universal", noise_dim=0)
+    assert model["encoder"].noise_dim == 3 and tiny(posterior="universal", noise_dim=1)["encoder"].noise_dim == 1
+    from zoo_plugins.aae.networks import AAEEncoder
+
+    assert AAEEncoder(posterior="universal").noise_dim == 8  # the default η size
     with pytest.raises(ValueError, match="posterior must be one of"):
         tiny(posterior="flow")
 
@@ -103,6 +125,7 @@ def test_phase_losses_by_hand():
     by_hand = F.binary_cross_entropy_with_logits(dec.logits(z), (x + 1) / 2, reduction="sum") / 4
     out = objective.losses("reconstruction", {"image": x}, models)
     assert out.updates["autoencoder"].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert out.logs["reconstruction"].item() == pytest.approx(by_hand.item(), rel=1e-5)
     # regularisation, discriminator: −log D(z') − log(1 − D(z)) with z' from the prior
     torch.manual_seed(1)
     out = objective.losses("regularization_discriminator", {"image": x}, models)
@@ -111,9 +134,13 @@ def test_phase_losses_by_hand():
     d_real, d_fake = disc(z_prior).sigmoid(), disc(z).sigmoid()
     by_hand = -(d_real.log().mean() + (1 - d_fake).log().mean())
     assert out.updates["discriminator"].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert out.logs["d_loss"].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert out.logs["d_prior"].item() == pytest.approx(d_real.mean().item(), rel=1e-5)
+    assert out.logs["d_code"].item() == pytest.approx(d_fake.mean().item(), rel=1e-5)
     # regularisation, encoder as generator: −log D(z)
     out = objective.losses("regularization_generator", {"image": x}, models)
     assert out.updates["encoder_generator"].item() == pytest.approx(-d_fake.log().mean().item(), rel=1e-5)
+    assert out.logs["g_loss"].item() == pytest.approx(-d_fake.log().mean().item(), rel=1e-5)
     mse = reconstruction_loss(torch.zeros(1, 1, 1, 2), torch.tensor([[[[1.0, -1.0]]]]), "mse")
     assert mse.item() == pytest.approx(0.25 + 0.25)  # sigmoid(0) = 0.5 against ink 1 and 0
 
@@ -231,7 +258,7 @@ def test_both_phases_of_a_step_share_one_mini_batch(d_steps):
     per_step = len(phases)
     assert {b for _, b, _ in seen[:per_step]} == {1} and {b for _, b, _ in seen[per_step:]} == {2}
     assert [round(v, 4) for _, _, v in seen] == [-0.99] * per_step + [-0.98] * per_step
-    assert all(not p.new_batch for p in objective.schedule(0)[1:]) and objective.schedule(0)[0].new_batch
+    assert [p.new_batch for p in objective.schedule(0)] == [True, False, False]
 
 
 def test_short_training_learns_to_reconstruct_and_match_the_prior():

@@ -94,6 +94,7 @@ def test_maxout_keeps_the_largest_piece():
         unit.linear.bias.copy_(torch.tensor([0.0, 0.0, -1.0]))
     x = torch.tensor([[2.0, -1.0], [0.5, 3.0], [-4.0, -2.0]])
     assert unit(x).squeeze(1).tolist() == [2.0, 3.0, -2.0]
+    assert unit(x.view(1, 3, 2)).view(3).tolist() == [2.0, 3.0, -2.0]  # like nn.Linear: over the last dim
     torch.manual_seed(0)
     d = MaxoutDiscriminator(resolution=4, d_hidden=6, pieces=3, input_dropout=0.0, hidden_dropout=0.0)
     x = torch.rand(5, 1, 4, 4)

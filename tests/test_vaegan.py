@@ -9,6 +9,7 @@ import zoo
 from zoo import registry
 from zoo.data.batches import TensorBatches
 from zoo.data.digits import Digits
+from zoo.interfaces import OptimizerSpec
 from zoo.training.trainer import Trainer
 from zoo_plugins.vaegan.objective import VAEGANObjective, feature_nll, gan_loss
 
@@ -33,6 +34,33 @@ def test_shapes_and_features():
     full = zoo.create("vaegan")
     assert [f.shape[1:] for f in full["discriminator"].features(torch.zeros(2, 1, 32, 32))] == \
         [(8, 32, 32), (32, 16, 16), (48, 8, 8), (64, 4, 4)]
+
+
+@pytest.mark.parametrize("resolution", [8, 32, 64])
+def test_networks_follow_the_papers_table_by_hand(resolution):
+    """Enc, Dec and Dis against tests/paper_reference.py (5×5 convolutions, BNorm + ReLU after every
+    hidden layer, no bias before a BNorm, tanh output), in training mode with batch statistics."""
+    torch.manual_seed(0)
+    model = tiny(resolution=resolution)
+    enc, dec, dis = model["encoder"], model["generator"], model["discriminator"]
+    with torch.no_grad():  # away from BN's initial scale 1 / shift 0, so both must be applied
+        for m in model.modules():
+            if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+    x = torch.rand(5, 1, resolution, resolution) * 2 - 1
+    mean, logvar = paper_reference.vaegan_encoder(enc, x)
+    post = enc(x)
+    assert torch.allclose(post.mean, mean, atol=1e-5) and torch.allclose(post.logvar, logvar, atol=1e-5)
+    z = torch.randn(5, 4)
+    assert torch.allclose(dec(z), paper_reference.vaegan_decoder(dec, z), atol=1e-5)
+    assert torch.allclose(dis(x), paper_reference.vaegan_discriminator(dis, x), atol=1e-4)
+    stages = {8: 1, 32: 3, 64: 4}[resolution]
+    assert len(enc.convs) == len(dec.ups) == len(dis.convs) - 1 == stages
+    if resolution == 64:  # more stages than the paper's three: the widest repeats
+        assert [b[0].out_channels for b in enc.convs] == [4, 4, 8, 16]
+        assert [b[0].out_channels for b in dec.ups] == [12, 12, 8, 2]
+        assert [c.out_channels for c in dis.convs] == [2, 8, 8, 12, 16]
 
 
 def test_terms_by_hand():
@@ -138,8 +166,9 @@ def test_objective_defaults_follow_section_4():
 
     o = VAEGANObjective()
     assert (o.gamma, o.llike_layer, o.generator_loss) == (1e-2, 4, "minimax")
-    assert (o.opt.name, o.opt.lr, o.opt.betas) == ("rmsprop", 3e-4, (0.5, 0.999))
-    assert (o.d_opt.name, o.d_opt.lr, o.d_opt.betas) == ("rmsprop", 3e-4, (0.5, 0.999))
+    assert o.opt == OptimizerSpec("rmsprop", lr=3e-4, betas=(0.5, 0.999))  # betas matter only with adam
+    assert o.d_opt == OptimizerSpec("rmsprop", lr=3e-4, betas=(0.5, 0.999))
+    assert VAEGANObjective(optimizer="adam", d_lr=1e-4).d_opt == OptimizerSpec("adam", lr=1e-4, betas=(0.5, 0.999))
     slow_d = VAEGANObjective(gamma="1e-3", lr="2e-4", d_lr="1e-4", optimizer="adam")  # YAML strings
     assert (slow_d.gamma, slow_d.opt.lr, slow_d.d_opt.lr, slow_d.d_opt.name) == (1e-3, 2e-4, 1e-4, "adam")
     assert [(g.name, g.roles, g.optimizer) for g in o.update_groups()] == [
