@@ -12,6 +12,7 @@ from zoo import losses
 from zoo.data.batches import TensorBatches
 from zoo.data.digits import load_digits_tensors
 from zoo.images import to_range
+from zoo.interfaces import ConditionSpec, Discriminator, Generator, LatentSpec, OptimizerSpec, OutputSpec
 from zoo.objectives import AdversarialObjective
 from zoo.training.trainer import Trainer
 from zoo_plugins.gan.networks import Maxout, MaxoutDiscriminator, MLPGenerator
@@ -128,6 +129,7 @@ def test_objective_phases_compute_algorithm_1_losses(generator_loss):
     real_logits = D((x + 1) / 2)  # data in [-1, 1] shown to D in the generator's [0, 1]
     expected_d = paper_reference.discriminator_loss(real_logits, fake_logits)
     assert d_out.updates["discriminator"].item() == pytest.approx(expected_d.item(), rel=1e-5)
+    assert d_out.logs["d_loss"].item() == pytest.approx(expected_d.item(), rel=1e-5)
     assert d_out.logs["d_real"].item() == pytest.approx(real_logits.mean().item(), rel=1e-5)
     assert d_out.logs["d_fake"].item() == pytest.approx(fake_logits.mean().item(), rel=1e-5)
     with pytest.raises(ValueError, match="unknown phase"):
@@ -148,6 +150,67 @@ def test_generator_loss_table_names_the_right_losses():
         AdversarialObjective(generator_loss="minmax")
     with pytest.raises(ValueError, match="d_steps"):
         AdversarialObjective(d_steps=0)
+
+
+class _LabelledPointGenerator(Generator):
+    """G(z, c) = z + c on 1×1×2 "images": the label visibly moves the sample."""
+
+    def __init__(self):
+        super().__init__()
+        self.condition = ConditionSpec("class", num_classes=3)
+        self.latent = LatentSpec((2,))
+        self.output = OutputSpec((1, 1, 2), value_range=(-1.0, 1.0))
+        self.shift = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, z, c=None):
+        return (z + c.float()[:, None] + self.shift).view(-1, 1, 1, 2)
+
+
+class _LabelledPointDiscriminator(Discriminator):
+    """D(x, c) = (x₀ + 2x₁)·(c + 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.condition = ConditionSpec("class", num_classes=3)
+        self.input = OutputSpec((1, 1, 2), value_range=(-1.0, 1.0))
+        self.scale = torch.nn.Parameter(torch.ones(1))
+
+    def forward(self, x, c=None):
+        return self.scale * (x[:, 0, 0, 0] + 2 * x[:, 0, 0, 1]) * (c.float() + 1)
+
+
+def test_class_conditional_pairs_get_the_batchs_labels_in_both_phases():
+    G, D = _LabelledPointGenerator(), _LabelledPointDiscriminator()
+    x, y = torch.tensor([[[[0.5, -0.5]]], [[[0.1, 0.2]]]]), torch.tensor([2, 0])
+    objective = AdversarialObjective(generator_loss="minimax")
+    models = {"generator": G, "discriminator": D}
+    torch.manual_seed(0)
+    d_out = objective.losses("discriminator", {"image": x, "label": y}, models)
+    torch.manual_seed(0)
+    z = torch.randn(2, 2)
+    fake = z + y[:, None].float()
+    fake_logits = (fake[:, 0] + 2 * fake[:, 1]) * (y + 1)
+    real_logits = (x[:, 0, 0, 0] + 2 * x[:, 0, 0, 1]) * (y + 1)
+    assert d_out.updates["discriminator"].item() == pytest.approx(
+        paper_reference.discriminator_loss(real_logits, fake_logits).item(), rel=1e-6)
+    torch.manual_seed(0)
+    g_out = objective.losses("generator", {"image": x, "label": y}, models)
+    assert g_out.updates["generator"].item() == pytest.approx(
+        paper_reference.minimax_generator_loss(fake_logits).item(), rel=1e-6)
+
+
+def test_objective_optimizers_and_groups():
+    default = AdversarialObjective()
+    adam = OptimizerSpec("adam", lr=2e-4, betas=(0.5, 0.999), momentum=0.0)
+    assert default.g_opt == adam and default.d_opt == adam and default.d_steps == 1
+    assert default.generator_loss(torch.tensor([-6.0])).item() == pytest.approx(math.log1p(math.exp(6)))
+    sgd = AdversarialObjective(optimizer="sgd", lr=0.1, momentum=0.5, beta1=0.9, beta2=0.99, d_lr=0.05)
+    assert sgd.g_opt == OptimizerSpec("sgd", lr=0.1, betas=(0.9, 0.99), momentum=0.5)
+    assert sgd.d_opt == OptimizerSpec("sgd", lr=0.05, betas=(0.9, 0.99), momentum=0.5)
+    assert [(g.name, g.roles, g.optimizer) for g in sgd.update_groups()] == [
+        ("discriminator", ("discriminator",), sgd.d_opt), ("generator", ("generator",), sgd.g_opt)]
+    assert [(p.name, p.groups, p.repeats) for p in AdversarialObjective(d_steps=2).schedule(0)] == [
+        ("discriminator", ("discriminator",), 2), ("generator", ("generator",), 1)]
 
 
 def test_algorithm_1_makes_k_discriminator_steps_per_generator_step():

@@ -21,14 +21,18 @@ def test_gradient_penalty_is_the_squared_distance_of_the_gradient_norm_from_one(
     penalty = losses.gradient_penalty(_linear_critic([[[3.0, 4.0]]]), real, fake)
     assert penalty.item() == pytest.approx(16.0)
     # a conditional critic gets the condition; a quadratic one is evaluated on the interpolates
-    assert losses.gradient_penalty(_linear_critic([[[0.6, 0.8]]]), real, fake, c=torch.ones(6)).item() == \
-        pytest.approx(0.0, abs=1e-10)
+    assert losses.gradient_penalty(_linear_critic([[[0.6, 0.8]]]), real, fake).item() == pytest.approx(0.0, abs=1e-10)
+    # a conditional critic D(x, c) = c·(w·x): ∇ = c·w, ‖∇‖ = 3 for c = 3, so (3 − 1)² = 4
+    conditional = lambda x, c=None: c * (x.flatten(1) * torch.tensor([0.6, 0.8])).sum(1)  # noqa: E731
+    assert losses.gradient_penalty(conditional, real, fake, c=torch.full((6,), 3.0)).item() == pytest.approx(4.0)
+    penalty = losses.gradient_penalty(_linear_critic([[[3.0, 4.0]]]), real.double(), fake.double())
+    assert penalty.dtype == torch.float64
     torch.manual_seed(0)
-    real, fake = torch.ones(4, 3), -torch.ones(4, 3)
+    real, fake = 2 * torch.ones(4, 3), -0.5 * torch.ones(4, 3)
     penalty = losses.gradient_penalty(lambda x: (x ** 2).sum(1), real, fake)
     torch.manual_seed(0)
     alpha = torch.rand(4, 1)
-    mixed = alpha * real + (1 - alpha) * fake  # ∇ = 2x̂, ‖2x̂‖ = 2·√3·|2α − 1|
+    mixed = alpha * real + (1 - alpha) * fake  # ∇ = 2x̂
     assert penalty.item() == pytest.approx(((2 * mixed.norm(dim=1) - 1) ** 2).mean().item(), rel=1e-5)
 
 
