@@ -71,6 +71,7 @@ def test_prior_samples_follow_the_generator_dtype_and_device(prior):
     assert not torch.equal(a, spec.sample(6, generator=torch.Generator().manual_seed(5)))
     assert spec.sample(3, dtype=torch.float64).dtype == torch.float64
     assert priors.sample_prior(prior, 3, 2, device="meta").device.type == "meta"
+    assert spec.sample(3, device="meta").device.type == "meta"
 
 
 def test_universal_posterior_draws_a_fresh_code_per_call():
@@ -173,7 +174,7 @@ def test_objective_and_network_defaults():
     assert (enc.posterior, enc.noise_dim, enc.logvar) == ("deterministic", 0, None)
     assert enc.hidden[1][0].in_features == 1024 and enc.hidden[1][2].out_features == 192
     assert dec.latent.shape == (8,) and dec.output.shape == (1, 32, 32) and dec.output.value_range == (-1.0, 1.0)
-    assert dec.hidden[0].in_features == 8 and dec.logits_layer.out_features == 1024
+    assert dec.hidden[0].in_features == 8 and dec.hidden[0].out_features == 192 and dec.logits_layer.out_features == 1024
     assert disc.latent_dim == 8 and disc.input.shape == (8,) and disc.net[0].out_features == 128
     assert [m.negative_slope for m in disc.net if isinstance(m, torch.nn.LeakyReLU)] == [0.2, 0.2]
 
