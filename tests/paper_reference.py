@@ -133,6 +133,7 @@ def vaegan_terms(enc, dec, dis, x: Tensor, layer: int, seed: int) -> dict[str, T
 
 def _conv_bn_relu(h: Tensor, conv, bn, transpose: bool = False) -> Tensor:
     assert conv.bias is None, "a convolution followed by batch norm has no bias"
+    assert conv.kernel_size == (5, 5), "VAE-GAN's convolutions are 5×5"
     if transpose:
         h = F.conv_transpose2d(h, conv.weight, None, stride=2, padding=2, output_padding=1)
     else:
@@ -161,13 +162,19 @@ def vaegan_decoder(dec, z: Tensor) -> Tensor:
     for block in dec.ups:
         h = _conv_bn_relu(h, block[0], block[1], transpose=True)
     out = dec.to_image[0]
+    assert out.kernel_size == (5, 5)
     return torch.tanh(F.conv2d(h, out.weight, out.bias, padding=2))
+
+
+def _stride(conv) -> tuple[int, int]:
+    return tuple(conv.stride)
 
 
 def vaegan_discriminator(dis, x: Tensor) -> Tensor:
     """Dis: 5×5 convolution and ReLU; 5×5 stride-2 convolutions, BNorm, ReLU; fully connected, BNorm,
     ReLU; one logit."""
     first = dis.convs[0]
+    assert first.kernel_size == (5, 5) and _stride(first) == (1, 1)
     h = F.relu(F.conv2d(x, first.weight, first.bias, padding=2))
     for conv, after in zip(dis.convs[1:], dis.after[1:]):
         h = _conv_bn_relu(h, conv, after[0])

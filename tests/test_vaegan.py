@@ -184,6 +184,8 @@ def test_objective_defaults_follow_section_4():
     assert dec.base == 64 and [u[0].out_channels for u in dec.ups] == [48, 32, 8]
     assert dis.input.shape == (1, 32, 32) and dis.input.value_range == (-1.0, 1.0)
     assert [c.out_channels for c in dis.convs] == [8, 32, 48, 64] and dis.head[1].out_features == 64
+    narrow_dec, narrow_dis = VAEGANDecoder(width=2), VAEGANDiscriminator(width=2)  # w/2 rounds down, to 1 channel
+    assert [u[0].out_channels for u in narrow_dec.ups] == [6, 4, 1] and narrow_dis.convs[0].out_channels == 1
     with pytest.raises(ValueError, match="power-of-two resolution >= 8, got 12"):
         VAEGANEncoder(resolution=12)
 
