@@ -134,6 +134,11 @@ def test_objective_phases_compute_algorithm_1_losses(generator_loss):
     assert d_out.logs["d_fake"].item() == pytest.approx(fake_logits.mean().item(), rel=1e-5)
     with pytest.raises(ValueError, match="unknown phase"):
         objective.losses("encoder", {"image": x}, models)
+    # an unconditional pair ignores the labels a labelled dataset's batches carry
+    labelled = {"image": x, "label": torch.zeros(6, dtype=torch.long)}
+    torch.manual_seed(1)
+    assert objective.losses("generator", labelled, models).updates["generator"].item() == pytest.approx(
+        expected_g.item(), rel=1e-5)
 
 
 def test_generator_loss_table_names_the_right_losses():
