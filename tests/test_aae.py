@@ -51,8 +51,27 @@ def test_shapes_and_sampling_from_each_prior(prior):
     assert model.encode(x).shape == (3, 2)
     assert model.generate(5, seed=0).shape == (5, 1, 8, 8)
     assert model["discriminator"](torch.zeros(4, 2)).shape == (4,)
-    with pytest.raises(zoo.errors.ShapeError, match=r"\(N, 2\)"):
+    message = r"^LatentDiscriminator: x \(latent codes\) must have shape \(N, 2\), got \(4, 3\)$"
+    with pytest.raises(zoo.errors.ShapeError, match=message):
         model["discriminator"](torch.zeros(4, 3))
+    with pytest.raises(zoo.errors.ShapeError, match=message):
+        model["discriminator"](x=torch.zeros(4, 3))
+    for call in (lambda d: d(torch.zeros(4, 2), torch.zeros(4)), lambda d: d(torch.zeros(4, 2), c=torch.zeros(4))):
+        with pytest.raises(zoo.errors.ShapeError, match=r"^LatentDiscriminator: takes no condition, but c was given$"):
+            call(model["discriminator"])
+
+
+@pytest.mark.parametrize("prior", ["gaussian", "mixture", "swissroll"])
+def test_prior_samples_follow_the_generator_dtype_and_device(prior):
+    spec = tiny(prior=prior)["encoder"].latent
+    a = spec.sample(6, generator=torch.Generator().manual_seed(4))
+    torch.manual_seed(0)  # the global stream must not matter when a generator is given
+    b = spec.sample(6, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(a, b) and a.dtype == torch.float32 and a.shape == (6, 2)
+    assert not torch.equal(a, spec.sample(6, generator=torch.Generator().manual_seed(5)))
+    assert spec.sample(3, dtype=torch.float64).dtype == torch.float64
+    assert priors.sample_prior(prior, 3, 2, device="meta").device.type == "meta"
+    assert spec.sample(3, device="meta").device.type == "meta"
 
 
 def test_universal_posterior_draws_a_fresh_code_per_call():
@@ -61,8 +80,12 @@ def test_universal_posterior_draws_a_fresh_code_per_call():
     a, b = model.encode(x), model.encode(x)
     assert a.shape == (5, 2) and not torch.allclose(a, b)  # z = f(x, η): the noise is an input
     assert model["encoder"].hidden[1][0].in_features == 64 + 3
-    with pytest.raises(ValueError, match="noise_dim"):
+    with pytest.raises(ValueError, match="the universal approximator posterior needs noise_dim >= 1, got 0"):
         tiny(posterior="universal", noise_dim=0)
+    assert model["encoder"].noise_dim == 3 and tiny(posterior="universal", noise_dim=1)["encoder"].noise_dim == 1
+    from zoo_plugins.aae.networks import AAEEncoder
+
+    assert AAEEncoder(posterior="universal").noise_dim == 8  # the default η size
     with pytest.raises(ValueError, match="posterior must be one of"):
         tiny(posterior="flow")
 
@@ -103,6 +126,7 @@ def test_phase_losses_by_hand():
     by_hand = F.binary_cross_entropy_with_logits(dec.logits(z), (x + 1) / 2, reduction="sum") / 4
     out = objective.losses("reconstruction", {"image": x}, models)
     assert out.updates["autoencoder"].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert out.logs["reconstruction"].item() == pytest.approx(by_hand.item(), rel=1e-5)
     # regularisation, discriminator: −log D(z') − log(1 − D(z)) with z' from the prior
     torch.manual_seed(1)
     out = objective.losses("regularization_discriminator", {"image": x}, models)
@@ -111,11 +135,72 @@ def test_phase_losses_by_hand():
     d_real, d_fake = disc(z_prior).sigmoid(), disc(z).sigmoid()
     by_hand = -(d_real.log().mean() + (1 - d_fake).log().mean())
     assert out.updates["discriminator"].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert out.logs["d_loss"].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert out.logs["d_prior"].item() == pytest.approx(d_real.mean().item(), rel=1e-5)
+    assert out.logs["d_code"].item() == pytest.approx(d_fake.mean().item(), rel=1e-5)
     # regularisation, encoder as generator: −log D(z)
     out = objective.losses("regularization_generator", {"image": x}, models)
     assert out.updates["encoder_generator"].item() == pytest.approx(-d_fake.log().mean().item(), rel=1e-5)
+    assert out.logs["g_loss"].item() == pytest.approx(-d_fake.log().mean().item(), rel=1e-5)
     mse = reconstruction_loss(torch.zeros(1, 1, 1, 2), torch.tensor([[[[1.0, -1.0]]]]), "mse")
     assert mse.item() == pytest.approx(0.25 + 0.25)  # sigmoid(0) = 0.5 against ink 1 and 0
+
+
+def test_objective_and_network_defaults():
+    from zoo_plugins.aae.networks import AAEDecoder, AAEEncoder, LatentDiscriminator
+
+    o = AdversarialAutoencoderObjective()
+    assert (o.reconstruction, o.d_steps) == ("bernoulli", 1)
+    assert (o.ae_opt.lr, o.ae_opt.betas, o.ae_opt.decay_after, o.ae_opt.decay) == (3e-4, (0.9, 0.999), 0, 0.1)
+    assert (o.d_opt.lr, o.d_opt.betas, o.g_opt.lr, o.g_opt.betas) == (3e-4, (0.5, 0.999), 3e-4, (0.5, 0.999))
+    custom = AdversarialAutoencoderObjective(lr="1e-3", d_lr="2e-3", beta1=0.7, beta2=0.9, lr_decay_step=5,
+                                             lr_decay=0.5)
+    assert (custom.ae_opt.lr, custom.ae_opt.betas) == (1e-3, (0.9, 0.9))
+    assert (custom.d_opt.lr, custom.d_opt.betas, custom.g_opt.lr, custom.g_opt.betas) == (2e-3, (0.7, 0.9), 2e-3, (0.7, 0.9))
+    assert {(s.decay_after, s.decay) for s in (custom.ae_opt, custom.d_opt, custom.g_opt)} == {(5, 0.5)}
+    assert [(g.name, g.roles) for g in o.update_groups()] == [
+        ("autoencoder", ("encoder", "generator")), ("discriminator", ("discriminator",)),
+        ("encoder_generator", ("encoder",))]
+    assert [g.optimizer for g in o.update_groups()] == [o.ae_opt, o.d_opt, o.g_opt]
+    for kwargs, message in [({"reconstruction": "l1"}, "reconstruction must be one of"),
+                            ({"generator_loss": "hinge"}, "generator_loss must be 'nonsaturating' or 'minimax'"),
+                            ({"lr_decay_step": -1}, "lr_decay_step must be >= 0"),
+                            ({"lr_decay": 0}, "lr_decay in"), ({"lr_decay": 1.5}, "lr_decay in")]:
+        with pytest.raises(ValueError, match=message):
+            AdversarialAutoencoderObjective(**kwargs)
+    assert AdversarialAutoencoderObjective(lr_decay=1.0).d_opt.decay == 1.0
+    enc, dec, disc = AAEEncoder(), AAEDecoder(), LatentDiscriminator()
+    assert enc.input.shape == (1, 32, 32) and enc.latent.shape == (8,) and enc.latent.prior == "gaussian"
+    assert (enc.posterior, enc.noise_dim, enc.logvar) == ("deterministic", 0, None)
+    assert enc.hidden[1][0].in_features == 1024 and enc.hidden[1][2].out_features == 192
+    assert dec.latent.shape == (8,) and dec.output.shape == (1, 32, 32) and dec.output.value_range == (-1.0, 1.0)
+    assert dec.hidden[0].in_features == 8 and dec.hidden[0].out_features == 192 and dec.logits_layer.out_features == 1024
+    assert disc.latent_dim == 8 and disc.input.shape == (8,) and disc.net[0].out_features == 128
+    assert [m.negative_slope for m in disc.net if isinstance(m, torch.nn.LeakyReLU)] == [0.2, 0.2]
+
+
+def test_minimax_generator_loss_and_gaussian_posterior_by_hand():
+    """generator_loss="minimax": the encoder descends log(1 − D(z)); a Gaussian posterior's code is the
+    reparameterised sample μ + σε, in the reconstruction and the regularisation phase alike."""
+    torch.manual_seed(0)
+    model = tiny(posterior="gaussian")
+    enc, dec, disc = model["encoder"], model["generator"], model["discriminator"]
+    x = torch.rand(4, 1, 8, 8) * 2 - 1
+    post = enc(x)
+    torch.manual_seed(3)
+    z = post.mean + torch.exp(0.5 * post.logvar) * torch.randn(4, 2)
+    objective = AdversarialAutoencoderObjective(generator_loss="minimax", reconstruction="mse")
+    torch.manual_seed(3)
+    out = objective.losses("regularization_generator", {"image": x}, dict(model.components))
+    assert out.updates["encoder_generator"].item() == pytest.approx(
+        torch.log(1 - torch.sigmoid(disc(z))).mean().item(), rel=1e-5)
+    torch.manual_seed(3)
+    out = objective.losses("reconstruction", {"image": x}, dict(model.components))
+    by_hand = ((torch.sigmoid(dec.logits(z)) - (x + 1) / 2) ** 2).sum((1, 2, 3)).mean()
+    assert out.updates["autoencoder"].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert torch.allclose(dec(z), torch.sigmoid(dec.logits(z)) * 2 - 1)
+    with pytest.raises(ValueError, match="unknown phase 'elbo'"):
+        objective.losses("elbo", {"image": x}, dict(model.components))
 
 
 def test_each_phase_updates_only_its_networks():
@@ -132,6 +217,49 @@ def test_each_phase_updates_only_its_networks():
         trainer._apply(phase.groups, out)
         changed = {k.split(".")[1] for k, v in model.state_dict().items() if not torch.equal(v, before[k])}
         assert changed == expected[phase.name], phase.name
+
+
+class _CountingBatches:
+    """A batch source that numbers its batches and counts how many were drawn."""
+
+    def __init__(self, resolution=8, size=8):
+        self.drawn, self.size, self.resolution = 0, size, resolution
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.drawn += 1
+        return {"image": torch.full((self.size, 1, self.resolution, self.resolution), -1.0 + 0.01 * self.drawn),
+                "batch_id": self.drawn}
+
+
+@pytest.mark.parametrize("d_steps", [1, 3])
+def test_both_phases_of_a_step_share_one_mini_batch(d_steps):
+    """Sec. 2: the reconstruction and the regularisation phase are "executed on each mini-batch": one
+    batch per training step, seen by every phase (and every discriminator repeat) of that step."""
+    torch.manual_seed(0)
+    model = tiny()
+    objective = AdversarialAutoencoderObjective(d_steps=d_steps)
+    seen = []
+    original = objective.losses
+
+    def recording(phase, batch, models):
+        seen.append((phase, batch["batch_id"], batch["image"][0, 0, 0, 0].item()))
+        return original(phase, batch, models)
+
+    objective.losses = recording
+    batches = _CountingBatches()
+    trainer = Trainer(dict(model.components), objective, batches)
+    trainer.train_step()
+    trainer.train_step()
+    assert batches.drawn == 2
+    phases = ["reconstruction"] + ["regularization_discriminator"] * d_steps + ["regularization_generator"]
+    assert [name for name, _, _ in seen] == phases * 2
+    per_step = len(phases)
+    assert {b for _, b, _ in seen[:per_step]} == {1} and {b for _, b, _ in seen[per_step:]} == {2}
+    assert [round(v, 4) for _, _, v in seen] == [-0.99] * per_step + [-0.98] * per_step
+    assert [p.new_batch for p in objective.schedule(0)] == [True, False, False]
 
 
 def test_short_training_learns_to_reconstruct_and_match_the_prior():

@@ -10,6 +10,9 @@ from zoo.data.digits import Digits
 from zoo.elbo import ELBOObjective, elbo
 from zoo.errors import ShapeError
 from zoo.training.trainer import Trainer
+from zoo_plugins.cvae.networks import ConditionalDecoder, ConditionalGaussianEncoder
+
+import paper_reference
 
 
 def tiny(**overrides):
@@ -39,19 +42,56 @@ def test_label_changes_encoder_and_decoder_outputs():
     assert not torch.allclose(model["generator"](z, torch.tensor([1])), model["generator"](z, torch.tensor([2])))
 
 
-def test_objective_passes_labels_to_both_networks():
+def _mlp_by_hand(mlp, v):
+    """The two ReLU layers of Sec. 5's MLPs, written out."""
+    for linear in (mlp[0], mlp[2]):
+        v = torch.relu(v @ linear.weight.T + linear.bias)
+    return v
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_objective_is_the_conditional_elbo_by_hand(likelihood):
+    """−[log p(x|z, y) − KL(q(z|x, y) ‖ N(0, I))], z = μ + σε: both networks take [input, onehot(y)]."""
     torch.manual_seed(0)
-    model = tiny()
-    x, y = torch.rand(4, 1, 8, 8) * 2 - 1, torch.tensor([0, 1, 2, 3])
+    model = tiny(likelihood=likelihood)
+    enc, dec = model["encoder"], model["generator"]
+    x, y = torch.rand(4, 1, 8, 8) * 2 - 1, torch.tensor([0, 1, 7, 9])
     torch.manual_seed(5)
-    loss = ELBOObjective().losses("elbo", {"image": x, "label": y}, dict(model.components)).updates["autoencoder"]
+    out = ELBOObjective().losses("elbo", {"image": x, "label": y}, dict(model.components))
+    onehot = torch.eye(10)[y]
+    h = _mlp_by_hand(enc.hidden, torch.cat([x.flatten(1), onehot], 1))
+    mean, logvar = h @ enc.mean.weight.T + enc.mean.bias, h @ enc.logvar.weight.T + enc.logvar.bias
     torch.manual_seed(5)
-    post = model["encoder"](x, y)
-    z = post.mean + post.std * torch.randn(post.mean.shape)
-    by_hand = (model["generator"].nll(z, x, y) + post.kl()).mean()
-    assert loss.item() == pytest.approx(by_hand.item(), rel=1e-6)
-    with pytest.raises(ValueError, match="needs the labels"):
+    z = mean + torch.exp(0.5 * logvar) * torch.randn(4, 2)
+    g = _mlp_by_hand(dec.hidden, torch.cat([z, onehot], 1))
+    logits = (g @ dec.logits.weight.T + dec.logits.bias).view(4, 1, 8, 8)
+    ink = (x + 1) / 2
+    if likelihood == "bernoulli":
+        nll = paper_reference.bernoulli_nll_per_sample(logits, ink)
+    else:
+        pixel_logvar = (g @ dec.logvar.weight.T + dec.logvar.bias).clamp(min=-6.0).view(4, 1, 8, 8)
+        nll = paper_reference.gaussian_nll_per_sample(torch.sigmoid(logits), pixel_logvar, ink)
+    by_hand = (nll + paper_reference.gaussian_kl_per_sample(mean, logvar)).mean()
+    assert out.updates["autoencoder"].item() == pytest.approx(by_hand.item(), rel=1e-5)
+    assert torch.allclose(model["generator"](z, y), torch.sigmoid(logits) * 2 - 1, atol=1e-6)
+    with pytest.raises(ValueError, match=r"^ConditionalDecoder\.nll needs the labels c$"):
         model["generator"].nll(z, x, None)
+
+
+def test_networks_default_to_32px_digits_with_ten_classes():
+    enc, dec = ConditionalGaussianEncoder(), ConditionalDecoder()
+    assert enc.input.shape == (1, 32, 32) and enc.latent.shape == (16,)
+    assert (enc.condition.kind, enc.condition.num_classes) == ("class", 10)
+    assert [m.in_features for m in enc.hidden if isinstance(m, torch.nn.Linear)] == [1024 + 10, 192]
+    assert [type(m) for m in enc.hidden] == [torch.nn.Linear, torch.nn.ReLU, torch.nn.Linear, torch.nn.ReLU]
+    assert enc.mean.out_features == enc.logvar.out_features == 16
+    assert dec.likelihood == "bernoulli" and dec.logvar is None
+    assert (dec.condition.kind, dec.condition.num_classes) == ("class", 10)
+    assert dec.output.shape == (1, 32, 32) and dec.output.value_range == (-1.0, 1.0) and dec.latent.shape == (16,)
+    assert [m.in_features for m in dec.hidden if isinstance(m, torch.nn.Linear)] == [16 + 10, 192]
+    assert dec.logits.out_features == 1024
+    with pytest.raises(ValueError, match="likelihood must be one of"):
+        ConditionalDecoder(likelihood="poisson")
 
 
 def test_short_training_improves_conditional_elbo():

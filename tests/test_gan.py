@@ -12,8 +12,12 @@ from zoo import losses
 from zoo.data.batches import TensorBatches
 from zoo.data.digits import load_digits_tensors
 from zoo.images import to_range
+from zoo.interfaces import ConditionSpec, Discriminator, Generator, LatentSpec, OptimizerSpec, OutputSpec
 from zoo.objectives import AdversarialObjective
 from zoo.training.trainer import Trainer
+from zoo_plugins.gan.networks import Maxout, MaxoutDiscriminator, MLPGenerator
+
+import paper_reference
 
 
 def sigmoid(x):
@@ -66,6 +70,152 @@ def test_gan_networks_follow_the_paper():
     hidden = [m for m in g.net if isinstance(m, torch.nn.Linear)]
     assert [m.out_features for m in hidden] == [1200, 1200, 784]
     assert [f.shape[1] for f in d.features(x)] == [240, 240]
+
+
+def test_networks_default_to_the_papers_mnist_model():
+    g, d = MLPGenerator(), MaxoutDiscriminator()
+    assert g.latent.shape == (100,) and g.latent.prior == "uniform"
+    assert (g.latent.low, g.latent.high) == pytest.approx((-math.sqrt(3), math.sqrt(3)))
+    assert g.output.shape == (1, 28, 28) and g.output.value_range == (0.0, 1.0)
+    assert [m.out_features for m in g.net if isinstance(m, torch.nn.Linear)] == [1200, 1200, 784]
+    assert [type(m) for m in g.net] == [torch.nn.Linear, torch.nn.ReLU, torch.nn.Linear, torch.nn.ReLU,
+                                        torch.nn.Linear, torch.nn.Sigmoid]
+    assert d.input.shape == (1, 28, 28) and d.input.value_range == (0.0, 1.0)
+    maxouts = [layer[1] for layer in d.layers]
+    assert [(m.linear.in_features, m.out_features, m.pieces) for m in maxouts] == [(784, 240, 5), (240, 240, 5)]
+    dropouts = [layer[0].p for layer in d.layers] + [d.head[0].p]
+    assert dropouts == [0.2, 0.5, 0.5]
+    assert d.head[1].in_features == 240 and d.head[1].out_features == 1
+
+
+def test_maxout_keeps_the_largest_piece():
+    unit = Maxout(2, 1, 3)
+    with torch.no_grad():  # three pieces of one unit: x0, x1 and x0 + x1 - 1
+        unit.linear.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+        unit.linear.bias.copy_(torch.tensor([0.0, 0.0, -1.0]))
+    x = torch.tensor([[2.0, -1.0], [0.5, 3.0], [-4.0, -2.0]])
+    assert unit(x).squeeze(1).tolist() == [2.0, 3.0, -2.0]
+    assert unit(x.view(1, 3, 2)).view(3).tolist() == [2.0, 3.0, -2.0]  # like nn.Linear: over the last dim
+    torch.manual_seed(0)
+    d = MaxoutDiscriminator(resolution=4, d_hidden=6, pieces=3, input_dropout=0.0, hidden_dropout=0.0)
+    x = torch.rand(5, 1, 4, 4)
+    h1 = paper_reference.maxout(x.flatten(1), d.layers[0][1].linear, 6, 3)
+    h2 = paper_reference.maxout(h1, d.layers[1][1].linear, 6, 3)
+    feats = d.features(x)
+    assert torch.allclose(feats[0], h1, atol=1e-6) and torch.allclose(feats[1], h2, atol=1e-6)
+    head = d.head[1]
+    assert torch.allclose(d(x), (h2 @ head.weight.T + head.bias).squeeze(1), atol=1e-6)
+
+
+@pytest.mark.parametrize("generator_loss", ["minimax", "nonsaturating"])
+def test_objective_phases_compute_algorithm_1_losses(generator_loss):
+    """The objective's losses on D(G(z)) and D(x) against Algorithm 1 / Section 3 written out."""
+    torch.manual_seed(0)
+    model = _tiny_gan()
+    G, D = model.generator, model.components["discriminator"]
+    models = dict(model.components)
+    x = torch.rand(6, 1, 8, 8) * 2 - 1
+    objective = AdversarialObjective(generator_loss=generator_loss)
+    torch.manual_seed(1)
+    g_out = objective.losses("generator", {"image": x}, models)
+    torch.manual_seed(1)
+    fake_logits = D(G(G.sample_latent(6)))
+    expected_g = (paper_reference.minimax_generator_loss if generator_loss == "minimax"
+                  else paper_reference.nonsaturating_generator_loss)(fake_logits)
+    assert g_out.updates["generator"].item() == pytest.approx(expected_g.item(), rel=1e-5)
+    assert g_out.logs["g_loss"].item() == pytest.approx(expected_g.item(), rel=1e-5)
+    torch.manual_seed(1)
+    d_out = objective.losses("discriminator", {"image": x}, models)
+    real_logits = D((x + 1) / 2)  # data in [-1, 1] shown to D in the generator's [0, 1]
+    expected_d = paper_reference.discriminator_loss(real_logits, fake_logits)
+    assert d_out.updates["discriminator"].item() == pytest.approx(expected_d.item(), rel=1e-5)
+    assert d_out.logs["d_loss"].item() == pytest.approx(expected_d.item(), rel=1e-5)
+    assert d_out.logs["d_real"].item() == pytest.approx(real_logits.mean().item(), rel=1e-5)
+    assert d_out.logs["d_fake"].item() == pytest.approx(fake_logits.mean().item(), rel=1e-5)
+    with pytest.raises(ValueError, match="unknown phase"):
+        objective.losses("encoder", {"image": x}, models)
+    # an unconditional pair ignores the labels a labelled dataset's batches carry
+    labelled = {"image": x, "label": torch.zeros(6, dtype=torch.long)}
+    torch.manual_seed(1)
+    assert objective.losses("generator", labelled, models).updates["generator"].item() == pytest.approx(
+        expected_g.item(), rel=1e-5)
+
+
+def test_generator_loss_table_names_the_right_losses():
+    fake = torch.tensor([-2.0, 0.3, 1.5])
+    assert losses.GENERATOR_LOSSES["minimax"](fake).item() == pytest.approx(
+        paper_reference.minimax_generator_loss(fake).item(), rel=1e-6)
+    assert losses.GENERATOR_LOSSES["nonsaturating"](fake).item() == pytest.approx(
+        paper_reference.nonsaturating_generator_loss(fake).item(), rel=1e-6)
+    real = torch.tensor([0.7, -0.2, 3.0])
+    for name in ("minimax", "nonsaturating"):
+        assert losses.DISCRIMINATOR_LOSSES[name](real, fake).item() == pytest.approx(
+            paper_reference.discriminator_loss(real, fake).item(), rel=1e-6)
+    with pytest.raises(ValueError, match="generator_loss must be one of"):
+        AdversarialObjective(generator_loss="minmax")
+    with pytest.raises(ValueError, match="d_steps"):
+        AdversarialObjective(d_steps=0)
+
+
+class _LabelledPointGenerator(Generator):
+    """G(z, c) = z + c on 1×1×2 "images": the label visibly moves the sample."""
+
+    def __init__(self):
+        super().__init__()
+        self.condition = ConditionSpec("class", num_classes=3)
+        self.latent = LatentSpec((2,))
+        self.output = OutputSpec((1, 1, 2), value_range=(-1.0, 1.0))
+        self.shift = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, z, c=None):
+        return (z + c.float()[:, None] + self.shift).view(-1, 1, 1, 2)
+
+
+class _LabelledPointDiscriminator(Discriminator):
+    """D(x, c) = (x₀ + 2x₁)·(c + 1)."""
+
+    def __init__(self):
+        super().__init__()
+        self.condition = ConditionSpec("class", num_classes=3)
+        self.input = OutputSpec((1, 1, 2), value_range=(-1.0, 1.0))
+        self.scale = torch.nn.Parameter(torch.ones(1))
+
+    def forward(self, x, c=None):
+        return self.scale * (x[:, 0, 0, 0] + 2 * x[:, 0, 0, 1]) * (c.float() + 1)
+
+
+def test_class_conditional_pairs_get_the_batchs_labels_in_both_phases():
+    G, D = _LabelledPointGenerator(), _LabelledPointDiscriminator()
+    x, y = torch.tensor([[[[0.5, -0.5]]], [[[0.1, 0.2]]]]), torch.tensor([2, 0])
+    objective = AdversarialObjective(generator_loss="minimax")
+    models = {"generator": G, "discriminator": D}
+    torch.manual_seed(0)
+    d_out = objective.losses("discriminator", {"image": x, "label": y}, models)
+    torch.manual_seed(0)
+    z = torch.randn(2, 2)
+    fake = z + y[:, None].float()
+    fake_logits = (fake[:, 0] + 2 * fake[:, 1]) * (y + 1)
+    real_logits = (x[:, 0, 0, 0] + 2 * x[:, 0, 0, 1]) * (y + 1)
+    assert d_out.updates["discriminator"].item() == pytest.approx(
+        paper_reference.discriminator_loss(real_logits, fake_logits).item(), rel=1e-6)
+    torch.manual_seed(0)
+    g_out = objective.losses("generator", {"image": x, "label": y}, models)
+    assert g_out.updates["generator"].item() == pytest.approx(
+        paper_reference.minimax_generator_loss(fake_logits).item(), rel=1e-6)
+
+
+def test_objective_optimizers_and_groups():
+    default = AdversarialObjective()
+    adam = OptimizerSpec("adam", lr=2e-4, betas=(0.5, 0.999), momentum=0.0)
+    assert default.g_opt == adam and default.d_opt == adam and default.d_steps == 1
+    assert default.generator_loss(torch.tensor([-6.0])).item() == pytest.approx(math.log1p(math.exp(6)))
+    sgd = AdversarialObjective(optimizer="sgd", lr=0.1, momentum=0.5, beta1=0.9, beta2=0.99, d_lr=0.05)
+    assert sgd.g_opt == OptimizerSpec("sgd", lr=0.1, betas=(0.9, 0.99), momentum=0.5)
+    assert sgd.d_opt == OptimizerSpec("sgd", lr=0.05, betas=(0.9, 0.99), momentum=0.5)
+    assert [(g.name, g.roles, g.optimizer) for g in sgd.update_groups()] == [
+        ("discriminator", ("discriminator",), sgd.d_opt), ("generator", ("generator",), sgd.g_opt)]
+    assert [(p.name, p.groups, p.repeats) for p in AdversarialObjective(d_steps=2).schedule(0)] == [
+        ("discriminator", ("discriminator",), 2), ("generator", ("generator",), 1)]
 
 
 def test_algorithm_1_makes_k_discriminator_steps_per_generator_step():

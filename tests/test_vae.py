@@ -13,6 +13,9 @@ from zoo.elbo import ELBOObjective, elbo, importance_weighted_log_likelihood, li
 from zoo.interfaces import Posterior
 from zoo.losses import bernoulli_nll_per_sample, gaussian_nll_per_sample
 from zoo.training.trainer import Trainer
+from zoo_plugins.vae.networks import GaussianMLPEncoder, MLPDecoder
+
+import paper_reference
 
 
 def tiny(arch="vae", **overrides):
@@ -79,6 +82,48 @@ def test_objective_is_negative_elbo(likelihood):
     kl = 0.5 * (post.mean ** 2 + post.logvar.exp() - 1 - post.logvar).sum(1)
     assert out.updates["autoencoder"].item() == pytest.approx((nll + kl).mean().item(), rel=1e-5)
     assert out.logs["elbo"].item() == pytest.approx(-(nll + kl).mean().item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_networks_are_appendix_c_mlps_by_hand(likelihood):
+    """h = tanh(W₁x + b₁), μ = W₂h + b₂, log σ² = W₃h + b₃; decoder y = σ(W₅ tanh(W₄z + b₄) + b₅), its
+    log-variance floored at −6; nll is −log p(x|z) of ink (x + 1)/2."""
+    torch.manual_seed(0)
+    model = tiny(likelihood=likelihood)
+    enc, dec = model["encoder"], model["generator"]
+    x, z = torch.rand(3, 1, 8, 8) * 2 - 1, torch.randn(3, 2) * 3
+    lin = lambda m, v: v @ m.weight.T + m.bias  # noqa: E731
+    h = torch.tanh(lin(enc.hidden[1], x.flatten(1)))
+    post = enc(x)
+    assert torch.allclose(post.mean, lin(enc.mean, h), atol=1e-6)
+    assert torch.allclose(post.logvar, lin(enc.logvar, h), atol=1e-6)
+    g = torch.tanh(lin(dec.hidden[0], z))
+    logits = lin(dec.logits, g).view(3, 1, 8, 8)
+    assert torch.allclose(dec(z), torch.sigmoid(logits) * 2 - 1, atol=1e-6)
+    ink = (x + 1) / 2
+    if likelihood == "bernoulli":
+        expected = paper_reference.bernoulli_nll_per_sample(logits, ink)
+    else:
+        with torch.no_grad():  # push some pixels' log-variance below the floor
+            dec.logvar.bias[:32] = -20.0
+        g = torch.tanh(lin(dec.hidden[0], z))
+        logvar = lin(dec.logvar, g).clamp(min=-6.0).view(3, 1, 8, 8)
+        assert (lin(dec.logvar, g) < -6).any()
+        expected = paper_reference.gaussian_nll_per_sample(torch.sigmoid(logits), logvar, ink)
+    assert torch.allclose(dec.nll(z, x).double(), expected.double(), rtol=1e-5)
+
+
+def test_networks_default_to_32px_digits():
+    enc, dec = GaussianMLPEncoder(), MLPDecoder()
+    assert enc.input.shape == (1, 32, 32) and enc.latent.shape == (16,)
+    assert enc.hidden[1].in_features == 1024 and enc.hidden[1].out_features == 256
+    assert isinstance(enc.hidden[2], torch.nn.Tanh) and enc.mean.out_features == enc.logvar.out_features == 16
+    assert dec.likelihood == "bernoulli" and dec.logvar is None and dec.latent.shape == (16,)
+    assert dec.output.shape == (1, 32, 32) and dec.output.value_range == (-1.0, 1.0)
+    assert dec.hidden[0].in_features == 16 and dec.hidden[0].out_features == 256
+    assert isinstance(dec.hidden[1], torch.nn.Tanh) and dec.logits.out_features == 1024
+    gaussian = MLPDecoder(likelihood="gaussian")
+    assert gaussian.logvar.in_features == 256 and gaussian.logvar.out_features == 1024
 
 
 def test_one_update_group_reaches_encoder_and_decoder():

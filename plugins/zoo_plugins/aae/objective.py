@@ -1,4 +1,4 @@
-"""The AAE's training rule (Makhzani et al. 2016, Sec. 2): each step has two phases on mini-batches.
+"""The AAE's training rule (Makhzani et al. 2016, Sec. 2): each step has two phases on one mini-batch.
 
 1. Reconstruction phase: encoder and decoder minimise the reconstruction error of the inputs.
 2. Regularisation phase: the discriminator first learns to tell prior samples z' ~ p(z) (positive)
@@ -76,9 +76,11 @@ class AdversarialAutoencoderObjective(Objective):
                 UpdateGroup("encoder_generator", ("encoder",), self.g_opt))
 
     def schedule(self, step: int) -> tuple[Phase, ...]:
+        # one mini-batch per step, shared by both phases (Sec. 2: "both the adversarial network and the
+        # autoencoder are trained jointly ... in two phases ... executed on each mini-batch")
         return (Phase("reconstruction", ("autoencoder",)),
-                Phase("regularization_discriminator", ("discriminator",), repeats=self.d_steps),
-                Phase("regularization_generator", ("encoder_generator",)))
+                Phase("regularization_discriminator", ("discriminator",), repeats=self.d_steps, new_batch=False),
+                Phase("regularization_generator", ("encoder_generator",), new_batch=False))
 
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
         encoder, decoder, disc = models["encoder"], models["generator"], models["discriminator"]

@@ -1,0 +1,50 @@
+"""Apply each deliberate breakage of a shipped paper (docs/testing.md), run that paper's test file, and
+print which tests failed; every file is restored afterwards (also on Ctrl-C).
+
+    python tests/mutation/check_breakages.py [INDEX ...]
+"""
+import os
+import subprocess
+import sys
+
+W = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+B = [
+ ("vaegan: L_llike between X and X_p", "plugins/zoo_plugins/vaegan/objective.py",
+  "real_f, recon_f, _ = feats[self.llike_layer - 1].split(n)", "real_f, _, recon_f = feats[self.llike_layer - 1].split(n)", "tests/test_vaegan.py"),
+ ("vaegan: X~ decoded from the posterior mean", "plugins/zoo_plugins/vaegan/objective.py",
+  "x_tilde = dec(posterior.sample())", "x_tilde = dec(posterior.mean)", "tests/test_vaegan.py"),
+ ("vaegan: Dis_l after BN+ReLU", "plugins/zoo_plugins/vaegan/networks.py",
+  "            x = conv(x)\n            feats.append(x)\n            x = after(x)", "            x = conv(x)\n            x = after(x)\n            feats.append(x)", "tests/test_vaegan.py"),
+ ("vaegan: L_GAN without the X_p term", "plugins/zoo_plugins/vaegan/objective.py",
+  "F.softplus(recon_logits).mean() + F.softplus(prior_logits).mean()", "F.softplus(recon_logits).mean()", "tests/test_vaegan.py"),
+ ("vaegan: L_GAN without X_p, in terms()", "plugins/zoo_plugins/vaegan/objective.py",
+  "l_gan = gan_loss(real_l, recon_l, prior_l)", "l_gan = F.softplus(-real_l).mean() + F.softplus(recon_l).mean()", "tests/test_vaegan.py"),
+ ("gan: maxout -> mean of pieces", "plugins/zoo_plugins/gan/networks.py", ".amax(-1)", ".mean(-1)", "tests/test_gan.py"),
+ ("gan: minimax and non-saturating swapped", "zoo/losses.py",
+  '    "minimax": minimax_generator_loss,\n    "nonsaturating": nonsaturating_generator_loss,',
+  '    "minimax": nonsaturating_generator_loss,\n    "nonsaturating": minimax_generator_loss,', "tests/test_gan.py"),
+ ("dcgan: no BN in the generator's hidden blocks", "plugins/zoo_plugins/dcgan/networks.py",
+  "                       nn.BatchNorm2d(c_out), nn.ReLU(True)]", "                       nn.ReLU(True)]", "tests/test_dcgan.py"),
+ ("dcgan: collapsed generator (ignores z)", "plugins/zoo_plugins/dcgan/networks.py",
+  "h = self.project(z).view(", "h = self.project(z.mean(0, keepdim=True).expand_as(z)).view(", "tests/test_dcgan.py"),
+ ("aae: phases draw separate batches (the old code)", "plugins/zoo_plugins/aae/objective.py",
+  ", new_batch=False)", ")", "tests/test_aae.py"),
+ ("cvae: decoder likelihood ignores the label", "plugins/zoo_plugins/cvae/networks.py",
+  "        logits, logvar = self._params(z, c)\n        return pixel_nll", "        logits, logvar = self._params(z, torch.zeros_like(c))\n        return pixel_nll", "tests/test_cvae.py"),
+]
+only = sys.argv[1:]
+env = dict(os.environ, PYTHONPATH=f"{W}:{W}/plugins", OMP_NUM_THREADS="1")
+for i, (name, path, old, new, test) in enumerate(B):
+    if only and str(i) not in only: continue
+    full = os.path.join(W, path); orig = open(full).read()
+    assert orig.count(old) >= 1, name
+    open(full, "w").write(orig.replace(old, new))
+    try:
+        r = subprocess.run(["nice", "-n", "10", "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf", test],
+                           cwd=W, env=env, capture_output=True, text=True)
+    finally:
+        open(full, "w").write(orig)
+    fails = [l.split(" - ")[0].replace("FAILED ", "") for l in r.stdout.splitlines() if l.startswith("FAILED")]
+    print(f"## {name}: rc={r.returncode}; {r.stdout.strip().splitlines()[-1]}")
+    for f in fails: print("   ", f)
+    sys.stdout.flush()

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Mutation-test one paper's losses, objectives and networks with mutmut 3 (docs/testing.md).
+#
+#   tests/mutation/run_mutmut.sh PAPER [SOURCE_TREE] [SCRATCH]
+#
+# PAPER is gan | dcgan | vae | cvae | aae | vaegan | core (zoo/losses.py and zoo/objectives.py against
+# tests/test_losses.py and the six papers' tests). SOURCE_TREE (default: this checkout) is copied to SCRATCH (default
+# /tmp/genzoo-mutmut/PAPER) with plugins/zoo_plugins moved to the top level: mutmut names a mutant
+# after its file's path and compares that name with the function's __module__, so the file must sit
+# where its import name says (zoo_plugins/gan/networks.py, not plugins/zoo_plugins/...). mutmut
+# writes only inside SCRATCH (its mutants/ folder), never in the checkout.
+set -euo pipefail
+paper=${1:?usage: run_mutmut.sh PAPER [SOURCE_TREE] [SCRATCH]}
+src=$(cd "${2:-$(dirname "$0")/../..}" && pwd)
+scratch=${3:-/tmp/genzoo-mutmut/$paper}
+
+case $paper in
+  gan|dcgan|vae|cvae) files="\"zoo_plugins/$paper/networks.py\""; tests="\"tests/test_$paper.py\"" ;;
+  aae) files='"zoo_plugins/aae/networks.py", "zoo_plugins/aae/objective.py", "zoo_plugins/aae/priors.py"'
+       tests='"tests/test_aae.py"' ;;
+  vaegan) files='"zoo_plugins/vaegan/networks.py", "zoo_plugins/vaegan/objective.py"'; tests='"tests/test_vaegan.py"' ;;
+  core) files='"zoo/losses.py", "zoo/objectives.py"'
+        tests='"tests/test_losses.py", "tests/test_gan.py", "tests/test_dcgan.py", "tests/test_vae.py", "tests/test_cvae.py", "tests/test_aae.py", "tests/test_vaegan.py"' ;;
+  *) echo "run_mutmut.sh: unknown paper '$paper'" >&2; exit 2 ;;
+esac
+
+rm -rf "$scratch" && mkdir -p "$scratch"
+cp -r "$src/zoo" "$src/tests" "$src/registry.yaml" "$scratch/"
+cp -r "$src/plugins/zoo_plugins" "$scratch/zoo_plugins"
+find "$scratch" -name __pycache__ -prune -exec rm -rf {} +
+# the checkout's [tool.mutmut] table with this paper's files and test files
+python - "$src/pyproject.toml" "$scratch/pyproject.toml" "$files" "$tests" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+for key, value in (("only_mutate", sys.argv[3]), ("pytest_add_cli_args_test_selection", sys.argv[4])):
+    text, n = re.subn(rf"^{key} = \[.*\]$", f"{key} = [{value}]", text, flags=re.M)
+    assert n == 1, f"pyproject.toml needs exactly one single-line {key} in [tool.mutmut]"
+open(sys.argv[2], "w").write(text)
+PY
+cd "$scratch"
+# the scratch copy's own modules, not the checkout's or the venv's editable /work/main
+export PYTHONPATH= OMP_NUM_THREADS=1
+nice -n 10 mutmut run --max-children 1 > mutmut-run.log 2>&1 || { tail -30 mutmut-run.log; exit 1; }
+mutmut export-cicd-stats > /dev/null
+python - <<'PY'
+import json
+s = json.load(open("mutants/mutmut-cicd-stats.json"))
+tested = s["total"] - s.get("skipped", 0)
+print(json.dumps(s), f"score={(s['killed'] + s.get('timeout', 0)) / max(tested, 1):.3f}")
+PY
+mutmut results > survivors.txt || true
+echo "survivors: $scratch/survivors.txt ($(wc -l < survivors.txt))"
