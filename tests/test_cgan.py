@@ -136,3 +136,14 @@ def test_short_training_draws_the_requested_class():
     assert after > 0.6 and after > before + 0.3
     shuffled = asked[torch.randperm(200, generator=torch.Generator().manual_seed(1))]
     assert _nearest_class_mean_accuracy(samples, shuffled, means) < 0.3
+
+
+def test_shipped_model_draws_the_asked_digit():
+    from zoo.metrics.digits_judge import DigitsJudge
+
+    model = zoo.load("cgan.digits-32")
+    labels = torch.arange(200) % 10
+    predicted = DigitsJudge.pretrained().logits(model.generate(200, seed=1, c=labels)).argmax(1)
+    assert (predicted == labels).float().mean() >= 0.95
+    shuffled = labels[torch.randperm(200, generator=torch.Generator().manual_seed(0))]
+    assert (predicted == shuffled).float().mean() < 0.3  # the check rejects a generator that ignores y
