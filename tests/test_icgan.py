@@ -90,6 +90,10 @@ def test_apply_changes_sets_the_class_and_shifts_or_sets_attributes():
     assert out[:, :10].argmax(1).tolist() == [5, 5] and out[:, :10].sum(1).tolist() == [1.0, 1.0]
     assert out[:, 10:].tolist() == [[1.5, 2.0, 0.0, 1.5], [2.0, 2.0, 1.0, 0.5]]
     assert torch.equal(y[:, 10:], torch.tensor([[0.5, -1.0, 0.0, 2.0], [1.0, 1.0, 1.0, 1.0]]))  # not in place
+    means = torch.arange(40, dtype=torch.float32).view(10, 4)  # class k's means: 4k .. 4k + 3
+    relative = apply_changes(y, {"thickness": "+1", "class": "5"}, 10, class_means=means)
+    # the class first: attributes move by means[5] - means[3] = 8 and means[5] - means[7] = -8, then +1
+    assert relative[:, 10:].tolist() == [[9.5, 7.0, 8.0, 10.0], [-6.0, -7.0, -7.0, -7.0]]
     with pytest.raises(ConditionChangeError, match="unknown condition 'thicknes'; did you mean 'thickness'"):
         apply_changes(y, {"thicknes": "+1"}, 10)
     with pytest.raises(ConditionChangeError, match="class takes a digit 0-9, got 12"):
@@ -102,9 +106,14 @@ def test_edit_decodes_the_encoded_z_with_the_changed_y():
     x = _batch(4)["image"]
     z, y = model.encode(x)
     assert y[:, :10].sum(1).tolist() == [1.0] * 4  # the class part snapped to one-hot
-    edited = model.edit_conditions(x, {"class": 2})
+    edited = model.edit_conditions(x, {"class": 2}, relative_to_class=False)
     y2 = torch.cat([onehot(torch.full((4,), 2)), y[:, 10:]], 1)
     assert torch.allclose(edited, model["generator"](z, y2), atol=1e-6)
+    data = Digits(8, "train")
+    mean_2 = data.attributes[data.labels == 2].mean(0)
+    old_means = torch.stack([data.attributes[data.labels == k].mean(0) for k in y[:, :10].argmax(1).tolist()])
+    y3 = torch.cat([onehot(torch.full((4,), 2)), y[:, 10:] + mean_2 - old_means], 1)
+    assert torch.allclose(model.edit_conditions(x, {"class": 2}), model["generator"](z, y3), atol=1e-5)
     assert torch.allclose(model.reconstruct(x), model["generator"](z, y), atol=1e-6)
 
 

@@ -136,12 +136,13 @@ def _edit_conditions(args) -> int:
     if not hasattr(model, "edit_conditions"):
         raise SystemExit(f"zoo edit: {model.name} cannot edit its condition (--set); use --attribute")
     changes = _parse_sets(args.set)
+    options = {"relative_to_class": False} if args.literal_class else {}
     x = _edit_inputs(model, args).to(model.device)
     if changes.get("class") == "all":
         k = model.components["generator"].condition.num_classes
-        edits = [model.edit_conditions(x, {**changes, "class": j}) for j in range(k)]
+        edits = [model.edit_conditions(x, {**changes, "class": j}, **options) for j in range(k)]
     else:
-        edits = [model.edit_conditions(x, changes)]
+        edits = [model.edit_conditions(x, changes, **options)]
     columns = [x, model.reconstruct(x), *edits]
     _save(model, torch.stack(columns, 1).flatten(0, 1), args, nrow=len(columns))
     return 0
@@ -188,7 +189,10 @@ def add_edit_command(subparsers) -> None:
     p.add_argument("--attribute", help="measured digits attribute: thickness, slant, width, height")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="change the encoded condition: class=5 (class=all: every class), thickness=+1 "
-                        "(shift by 1 standard deviation), slant=-2 (set); repeatable")
+                        "(a signed value shifts, in standard deviations), width=2 (an unsigned one sets); repeatable")
+    p.add_argument("--literal-class", action="store_true",
+                   help="with --set class=K, keep the encoded attributes as they are (default: move them with "
+                        "the class means, keeping the digit's style relative to its class)")
     p.add_argument("--strength", type=float, default=2.0, help="largest multiple of the vector (default 2)")
     p.add_argument("--columns", type=int, default=5, help="strengths from -S to +S (default 5)")
     p.set_defaults(func=cmd_edit)

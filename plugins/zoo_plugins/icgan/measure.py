@@ -1,9 +1,13 @@
 """IcGAN's editing measured on the held-out digits (the validation split, 359 digits):
 
 - class change: encode each digit, set each of the ten classes, decode; the digits judge's accuracy on
-  the requested class (3,590 edits);
+  the requested class (3,590 edits), for both kinds of class change (zoo_plugins.icgan.tasks): "literal"
+  (the paper's: only the class entries of y change) and "relative" (the default: the attributes move
+  with the class means);
 - style kept: Pearson correlation, over all those edits, between each attribute (thickness, slant, width,
-  height) measured on the input and on its class-changed decoding;
+  height) measured on the input and on its class-changed decoding; for "relative" edits each measured
+  attribute is first taken relative to its class's training mean (input: its true class; output: the
+  requested one), since that is what a relative edit keeps;
 - attribute edits: the mean measured change of an attribute when it is shifted by +1 (in the digits'
   standard deviations), class kept;
 - reconstruction: mean squared error per pixel of decode(encode(x)) against x, in [-1, 1].
@@ -40,31 +44,33 @@ def measure_editing(model, judge=None) -> dict:
     from zoo.data.digits import ATTRIBUTE_NAMES, Digits
     from zoo.metrics.digits_judge import DigitsJudge
     from zoo.metrics.digits_scores import conditional_accuracy, judge_outputs
+    from zoo_plugins.icgan.tasks import class_attribute_means
 
     judge = judge if judge is not None else DigitsJudge.pretrained()
     data = Digits(model.config.get("resolution", 32), "val")
     x = data.images.to(model.device)
     k = model.components["generator"].condition.num_classes
+    means = class_attribute_means()
     before = attributes_of(x.cpu())
-    edits, asked = [], []
-    for j in range(k):
-        edits.append(model.edit_conditions(x, {"class": j}).cpu())
-        asked.append(torch.full((len(x),), j))
-    edits, asked = torch.cat(edits), torch.cat(asked)
-    _, logits = judge_outputs(judge, edits)
-    after = attributes_of(edits)
-    repeated = before.repeat(k, 1)
+    asked = torch.arange(k).repeat_interleave(len(x))
+    scores = {"heldout_digits": len(x)}
+    for mode in ("literal", "relative"):
+        edits = torch.cat([model.edit_conditions(x, {"class": j}, relative_to_class=mode == "relative").cpu()
+                           for j in range(k)])
+        _, logits = judge_outputs(judge, edits)
+        after, start = attributes_of(edits), before.repeat(k, 1)
+        if mode == "relative":
+            after, start = after - means[asked], start - means[data.labels.repeat(k)]
+        scores[f"class_edit_{mode}_judge_accuracy"] = conditional_accuracy(logits, asked)
+        scores[f"style_correlation_{mode}"] = {name: pearson(start[:, i], after[:, i])
+                                               for i, name in enumerate(ATTRIBUTE_NAMES)}
     recon = model.reconstruct(x).cpu()
     _, recon_logits = judge_outputs(judge, recon)
-    scores = {
-        "heldout_digits": len(x),
-        "class_edit_judge_accuracy": conditional_accuracy(logits, asked),
-        "style_correlation_after_class_change": {name: pearson(repeated[:, i], after[:, i])
-                                                  for i, name in enumerate(ATTRIBUTE_NAMES)},
+    scores.update({
         "reconstruction_mse": float((recon - x.cpu()).pow(2).mean()),
         "reconstruction_judge_accuracy": conditional_accuracy(recon_logits, data.labels),
         "attribute_shift_plus_1_measured_change": {},
-    }
+    })
     base = attributes_of(recon)
     for i, name in enumerate(ATTRIBUTE_NAMES):
         shifted = attributes_of(model.edit_conditions(x, {name: "+1"}).cpu())

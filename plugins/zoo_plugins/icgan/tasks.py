@@ -5,10 +5,18 @@ y is [one-hot class, attributes] (zoo.nn.conditional_dcgan). E_y regresses the o
 snapped to the one-hot row of its largest entry before decoding, since G only ever saw one-hot classes.
 Attributes are in units of the digits' standard deviation (zoo.data.digits), so thickness=+1 is one
 standard deviation thicker.
+
+A class change keeps the digit's attributes relative to its class by default: each attribute moves by the
+difference of the two classes' mean attributes (over the training digits), so a narrow 1 becomes a
+narrow-for-a-0 0, not a 0 as narrow as a 1. Width and height depend strongly on the class, and y's that
+pair a class with another class's typical shape lie off the training distribution (the literal edit, the
+paper's y' with only the class entries changed, is `relative_to_class=False`; both are measured in
+registry.yaml).
 """
 from __future__ import annotations
 
 import difflib
+import functools
 from typing import Mapping
 
 import torch
@@ -48,12 +56,28 @@ def parse_change(name: str, value: str | float | int, names: tuple[str, ...], nu
     return name, "relative" if text[:1] in "+-" else "absolute", number
 
 
-def apply_changes(y: Tensor, changes: Mapping[str, str | float | int], num_classes: int) -> Tensor:
-    """y (N, classes + attributes) with `changes` applied: a new class, attributes set or shifted."""
+@functools.lru_cache(maxsize=1)
+def class_attribute_means() -> Tensor:
+    """(10, 4) mean standardised attributes of each class over the digits' training split."""
+    from zoo.data.digits import Digits
+
+    data = Digits(8, "train")
+    return torch.stack([data.attributes[data.labels == k].mean(0) for k in range(10)])
+
+
+def apply_changes(y: Tensor, changes: Mapping[str, str | float | int], num_classes: int,
+                  class_means: Tensor | None = None) -> Tensor:
+    """y (N, classes + attributes) with `changes` applied: a new class, attributes set or shifted. With
+    `class_means` (classes, attributes), a class change also moves the attributes by
+    class_means[new] − class_means[old] before any attribute change is applied."""
     names = ("class", *ATTRIBUTE_NAMES[: y.shape[1] - num_classes])
+    parsed = [parse_change(k, v, names, num_classes) for k, v in changes.items()]
     y = y.clone()
-    for name, kind, number in (parse_change(k, v, names, num_classes) for k, v in changes.items()):
+    for name, kind, number in sorted(parsed, key=lambda change: change[1] != "class"):  # the class first
         if kind == "class":
+            if class_means is not None:
+                old = y[:, :num_classes].argmax(1)
+                y[:, num_classes:] += (class_means[number] - class_means[old]).to(y)
             y[:, :num_classes] = F.one_hot(torch.full((len(y),), number), num_classes).to(y)
             continue
         j = num_classes + names.index(name) - 1
@@ -87,7 +111,10 @@ class IcGANTask:
         return self.sampler(z, y)
 
     @torch.no_grad()
-    def edit_conditions(self, x: Tensor, changes: Mapping[str, str | float | int]) -> Tensor:
-        """Decode images x with their encoded y changed: {"class": 5, "thickness": "+1", "slant": -1}."""
+    def edit_conditions(self, x: Tensor, changes: Mapping[str, str | float | int], *,
+                        relative_to_class: bool = True) -> Tensor:
+        """Decode images x with their encoded y changed: {"class": 5, "thickness": "+1", "width": 2}.
+        A class change keeps the attributes relative to the class unless relative_to_class=False."""
         z, y = self.encode(x)
-        return self.sampler(z, apply_changes(y, changes, self.components["generator"].condition.num_classes))
+        means = class_attribute_means().to(y) if relative_to_class and "class" in changes else None
+        return self.sampler(z, apply_changes(y, changes, self.components["generator"].condition.num_classes, means))
