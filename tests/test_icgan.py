@@ -155,3 +155,16 @@ def test_zoo_edit_set_writes_input_reconstruction_and_edits(tmp_path, capsys):
     capsys.readouterr()
     assert main(argv[:-2] + ["--set", "colour=3", "-o", str(out)]) != 0
     assert "zoo: error: unknown condition 'colour' (known: class, thickness" in capsys.readouterr().err
+
+
+def test_shipped_model_turns_held_out_digits_into_the_asked_class():
+    from zoo.metrics.digits_judge import DigitsJudge
+
+    model = zoo.load("icgan.digits-32")
+    x = Digits(32, "val").images[::8]  # 45 held-out digits
+    judge = DigitsJudge.pretrained()
+    asked = torch.arange(10).repeat_interleave(len(x))
+    edits = torch.cat([model.edit_conditions(x, {"class": k}) for k in range(10)])
+    predicted = judge.logits(edits).argmax(1)
+    assert (predicted == asked).float().mean() >= 0.9
+    assert (predicted == asked.roll(len(x))).float().mean() < 0.3  # rejects edits that ignore the class
