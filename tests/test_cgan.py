@@ -33,6 +33,25 @@ def test_defaults_are_the_papers():
     assert (cfg["lr"], cfg["beta1"], cfg["d_condition_layer"]) == (2e-4, 0.5, 1)
 
 
+def test_layer_geometry_defaults_and_resolutions():
+    """4x4 kernels and (-1, 1) images by default; 5x5 kernels also exactly double/halve each stage;
+    8 px is one stage; other sizes are refused with the size given."""
+    G, D = ConditionalDCGANGenerator(), ConditionalDCGANDiscriminator()
+    assert G.blocks[0].kernel_size == (4, 4) and D.layers[0][0].kernel_size == (4, 4)
+    assert G.output.value_range == (-1.0, 1.0) and D.input.value_range == (-1.0, 1.0)
+    assert ConditionalDCGANGenerator(condition="class+attributes").project.in_features == 100 + 14
+    assert ConditionalDCGANDiscriminator(condition="class+attributes").layers[1][0].in_channels == 64 + 14
+    G5 = ConditionalDCGANGenerator(resolution=16, g_width=4, latent_dim=4, kernel_size=5)
+    D5 = ConditionalDCGANDiscriminator(resolution=16, d_width=4, kernel_size=5)
+    x = G5(torch.randn(2, 4), torch.tensor([1, 2]))
+    assert x.shape == (2, 1, 16, 16) and D5(x, torch.tensor([1, 2])).shape == (2,)
+    assert [f.shape[-1] for f in D5.features(x, torch.tensor([1, 2]))] == [8, 4]
+    assert ConditionalDCGANGenerator(resolution=8, g_width=4, latent_dim=4)(torch.randn(2, 4), torch.tensor([0, 1])).shape == (2, 1, 8, 8)
+    for bad in (4, 12):
+        with pytest.raises(ValueError, match=f"needs a power-of-two resolution >= 8, got {bad}$"):
+            ConditionalDCGANGenerator(resolution=bad)
+
+
 def test_shapes_and_condition_is_required():
     model = tiny()
     z, y = torch.randn(3, 8), torch.tensor([0, 4, 9])
