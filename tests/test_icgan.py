@@ -168,3 +168,77 @@ def test_shipped_model_turns_held_out_digits_into_the_asked_class():
     predicted = judge.logits(edits).argmax(1)
     assert (predicted == asked).float().mean() >= 0.9
     assert (predicted == asked.roll(len(x))).float().mean() < 0.3  # rejects edits that ignore the class
+
+
+def test_objective_defaults_and_arguments_reach_every_group():
+    from zoo import losses
+    from zoo.interfaces import OptimizerSpec
+
+    paper = OptimizerSpec("adam", lr=2e-4, betas=(0.5, 0.999))
+    objective = IcGANObjective()
+    assert (objective.g_opt, objective.d_opt, objective.e_opt, objective.d_steps) == (paper, paper, paper, 1)
+    assert objective.generator_loss is losses.GENERATOR_LOSSES["nonsaturating"]
+    assert [(g.name, g.roles, g.optimizer) for g in objective.update_groups()] == [
+        ("discriminator", ("discriminator",), paper), ("generator", ("generator",), paper),
+        ("encoder_z", ("encoder_z",), paper), ("encoder_y", ("encoder_y",), paper)]
+    custom = IcGANObjective(gan_steps=5, encoder_lr=1e-3, generator_loss="minimax", d_steps=2, optimizer="sgd",
+                            lr=1e-2, beta1=0.1, beta2=0.9)
+    assert custom.e_opt == OptimizerSpec("adam", lr=1e-3, betas=(0.1, 0.9))
+    assert custom.g_opt == OptimizerSpec("sgd", lr=1e-2, betas=(0.1, 0.9))
+    assert custom.generator_loss is losses.GENERATOR_LOSSES["minimax"]
+    assert [(p.name, p.repeats) for p in custom.schedule(4)] == [("discriminator", 2), ("generator", 1)]
+
+
+def test_gan_phases_are_the_cgan_game_and_encoder_logs_are_the_losses():
+    from zoo.objectives import ConditionalAdversarialObjective
+
+    model = tiny()
+    batch, components = _batch(), dict(model.components)
+    for phase in ("discriminator", "generator"):
+        torch.manual_seed(2)
+        ours = IcGANObjective(gan_steps=1).losses(phase, batch, components).updates[phase]
+        torch.manual_seed(2)
+        assert ours.item() == pytest.approx(ConditionalAdversarialObjective().losses(phase, batch, components).updates[phase].item())
+    out = IcGANObjective(gan_steps=0).losses("encoders", batch, components)
+    assert out.logs == {"ez_loss": out.updates["encoder_z"].detach(), "ey_loss": out.updates["encoder_y"].detach()}
+
+
+def test_encoder_arguments():
+    from zoo_plugins.icgan.networks import IcGANEncoder
+
+    e = IcGANEncoder()
+    assert (e.target, e.latent.shape, e.input.shape, e.input.value_range) == ("z", (100,), (1, 32, 32), (-1.0, 1.0))
+    assert e.trunk[0].kernel_size == (4, 4)
+    assert IcGANEncoder(target="y").latent.shape == (14,)
+    assert IcGANEncoder(target="y", condition="class").latent.shape == (10,)
+    assert IcGANEncoder(target="y", num_classes=3, num_attributes=2).latent.shape == (5,)
+    assert IcGANEncoder(resolution=16, e_width=4, kernel_size=5, latent_dim=3)(torch.zeros(2, 1, 16, 16)).shape == (2, 3)
+    assert IcGANEncoder(resolution=8, e_width=4, latent_dim=3)(torch.zeros(2, 1, 8, 8)).shape == (2, 3)
+    with pytest.raises(ValueError, match=r"^an IcGAN encoder's target must be 'z' \(E_z\) or 'y' \(E_y\), got 'w'$"):
+        IcGANEncoder(target="w")
+    for bad in (4, 12):
+        with pytest.raises(ValueError, match=f"^IcGAN's encoders need a power-of-two resolution >= 8, got {bad}$"):
+            IcGANEncoder(resolution=bad)
+
+
+def test_parse_change_kinds_and_messages():
+    from zoo_plugins.icgan.tasks import parse_change
+
+    names = ("class", "thickness", "width")
+    assert parse_change("width", "2", names, 10) == ("width", "absolute", 2.0)
+    assert parse_change("width", "+1", names, 10) == ("width", "relative", 1.0)
+    assert parse_change("width", "-0.5", names, 10) == ("width", "relative", -0.5)
+    assert parse_change("class", "9", names, 10) == ("class", "class", 9)
+    for bad in ("10", "x"):
+        with pytest.raises(ConditionChangeError, match=f"^class takes a digit 0-9, got {bad if bad == '10' else repr(bad)}$"):
+            parse_change("class", bad, names, 10)
+    with pytest.raises(ConditionChangeError, match=r"^width takes a number of standard deviations \(2, or \+1/-1 to "
+                                                   r"shift it\), got 'wide'$"):
+        parse_change("width", "wide", names, 10)
+
+
+def test_a_class_change_comes_before_setting_an_attribute():
+    y = torch.cat([onehot(torch.tensor([3])), torch.zeros(1, 4)], 1)
+    means = torch.arange(40, dtype=torch.float32).view(10, 4)
+    out = apply_changes(y, {"height": "2", "class": "5"}, 10, class_means=means)
+    assert out[0, 10:].tolist() == [8.0, 8.0, 8.0, 2.0]  # moved by means[5] - means[3], then height set to 2
