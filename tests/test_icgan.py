@@ -184,6 +184,7 @@ def test_objective_defaults_and_arguments_reach_every_group():
     custom = IcGANObjective(gan_steps=5, encoder_lr=1e-3, generator_loss="minimax", d_steps=2, optimizer="sgd",
                             lr=1e-2, beta1=0.1, beta2=0.9)
     assert custom.e_opt == OptimizerSpec("adam", lr=1e-3, betas=(0.1, 0.9))
+    assert [g.optimizer for g in custom.update_groups()][2:] == [custom.e_opt, custom.e_opt]
     assert custom.g_opt == OptimizerSpec("sgd", lr=1e-2, betas=(0.1, 0.9))
     assert custom.generator_loss is losses.GENERATOR_LOSSES["minimax"]
     assert [(p.name, p.repeats) for p in custom.schedule(4)] == [("discriminator", 2), ("generator", 1)]
@@ -242,3 +243,7 @@ def test_a_class_change_comes_before_setting_an_attribute():
     means = torch.arange(40, dtype=torch.float32).view(10, 4)
     out = apply_changes(y, {"height": "2", "class": "5"}, 10, class_means=means)
     assert out[0, 10:].tolist() == [8.0, 8.0, 8.0, 2.0]  # moved by means[5] - means[3], then height set to 2
+    two_attributes = y[:, :12]  # a model conditioned on thickness and slant only
+    assert apply_changes(two_attributes, {"slant": "+1"}, 10)[0, 10:].tolist() == [0.0, 1.0]
+    with pytest.raises(ConditionChangeError, match=r"unknown condition 'width' \(known: class, thickness, slant\)"):
+        apply_changes(two_attributes, {"width": "+1"}, 10)

@@ -23,7 +23,7 @@ case $paper in
   icgan) files='"zoo_plugins/icgan/networks.py", "zoo_plugins/icgan/objective.py", "zoo_plugins/icgan/tasks.py"'
          tests='"tests/test_icgan.py"' ;;
   core) files='"zoo/losses.py", "zoo/objectives.py"'
-        tests='"tests/test_losses.py", "tests/test_gan.py", "tests/test_dcgan.py", "tests/test_vae.py", "tests/test_cvae.py", "tests/test_aae.py", "tests/test_vaegan.py"' ;;
+        tests='"tests/test_losses.py", "tests/test_gan.py", "tests/test_dcgan.py", "tests/test_vae.py", "tests/test_cvae.py", "tests/test_aae.py", "tests/test_vaegan.py", "tests/test_cgan.py"' ;;
   *) echo "run_mutmut.sh: unknown paper '$paper'" >&2; exit 2 ;;
 esac
 
