@@ -20,7 +20,8 @@ def _load(args):
 
     model = api.load(args.name, device=args.device)
     if "encoder" not in model.components:
-        raise ZooError(f"{model.name} has no encoder; {args.command} needs one")
+        hint = "; it edits its condition with --set NAME=VALUE" if hasattr(model, "edit_conditions") else ""
+        raise ZooError(f"{model.name} has no encoder; {args.command} needs one{hint}")
     return model
 
 
@@ -134,7 +135,8 @@ def _edit_conditions(args) -> int:
 
     model = api.load(args.name, device=args.device)
     if not hasattr(model, "edit_conditions"):
-        raise SystemExit(f"zoo edit: {model.name} cannot edit its condition (--set); use --attribute")
+        raise SystemExit(f"zoo edit: {model.name} cannot edit its condition (--set needs encoders of (z, y), "
+                         "as icgan has); models with an encoder take --attribute")
     changes = _parse_sets(args.set)
     options = {"relative_to_class": False} if args.literal_class else {}
     x = _edit_inputs(model, args).to(model.device)
