@@ -42,6 +42,8 @@ DEFAULT_PLUGINS = {
     "cvae": "zoo_plugins.cvae",
     "aae": "zoo_plugins.aae",
     "vaegan": "zoo_plugins.vaegan",
+    "cgan": "zoo_plugins.cgan",
+    "icgan": "zoo_plugins.icgan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)

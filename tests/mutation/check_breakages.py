@@ -31,6 +31,22 @@ B = [
   ", new_batch=False)", ")", "tests/test_aae.py"),
  ("cvae: decoder likelihood ignores the label", "plugins/zoo_plugins/cvae/networks.py",
   "        logits, logvar = self._params(z, c)\n        return pixel_nll", "        logits, logvar = self._params(z, torch.zeros_like(c))\n        return pixel_nll", "tests/test_cvae.py"),
+ ("cgan: D takes y at its input whatever d_condition_layer says", "zoo/nn/conditional_dcgan.py",
+  "            if i == self.condition_layer:\n                x = torch.cat", "            if i == 0:\n                x = torch.cat", "tests/test_cgan.py"),
+ ("cgan: G ignores y", "zoo/nn/conditional_dcgan.py",
+  "self.project(torch.cat([z, y], 1))", "self.project(torch.cat([z, torch.zeros_like(y)], 1))", "tests/test_cgan.py"),
+ ("cgan: generated images get other labels than the real ones", "zoo/objectives.py",
+  "fake = G(G.sample_latent(real.shape[0], device=real.device), c)", "fake = G(G.sample_latent(real.shape[0], device=real.device), c.roll(1, 0))", "tests/test_cgan.py"),
+ ("icgan: E_z trained on real images instead of generated ones", "plugins/zoo_plugins/icgan/objective.py",
+  "loss_z = squared_error(z, E_z(fake))", "loss_z = squared_error(z, E_z(real))", "tests/test_icgan.py"),
+ ("icgan: E_y regresses the class only, not the attributes", "plugins/zoo_plugins/icgan/objective.py",
+  "loss_y = squared_error(condition_vector(G.condition, c, real.dtype), E_y(real))",
+  "loss_y = squared_error(condition_vector(G.condition, c, real.dtype)[:, :10], E_y(real)[:, :10])", "tests/test_icgan.py"),
+ ("icgan: the E_z loss also trains G (no torch.no_grad)", "plugins/zoo_plugins/icgan/objective.py",
+  "        with torch.no_grad():  # G is fixed while the encoders learn to invert it\n            fake = G(z, c)",
+  "        fake = G(z, c)", "tests/test_icgan.py"),
+ ("icgan: edits keep E_y's class instead of the requested one", "plugins/zoo_plugins/icgan/tasks.py",
+  "y[:, :num_classes] = F.one_hot(torch.full((len(y),), number), num_classes).to(y)", "pass", "tests/test_icgan.py"),
 ]
 only = sys.argv[1:]
 env = dict(os.environ, PYTHONPATH=f"{W}:{W}/plugins", OMP_NUM_THREADS="1")

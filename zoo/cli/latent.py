@@ -20,7 +20,8 @@ def _load(args):
 
     model = api.load(args.name, device=args.device)
     if "encoder" not in model.components:
-        raise ZooError(f"{model.name} has no encoder; {args.command} needs one")
+        hint = "; it edits its condition with --set NAME=VALUE" if hasattr(model, "edit_conditions") else ""
+        raise ZooError(f"{model.name} has no encoder; {args.command} needs one{hint}")
     return model
 
 
@@ -76,6 +77,13 @@ def cmd_edit(args) -> int:
 
     from zoo.latent_digits import digits_attribute_vector
 
+    if args.set:
+        return _edit_conditions(args)
+    if not args.attribute:
+        raise SystemExit("zoo edit: give --attribute NAME (an attribute vector) or --set NAME=VALUE "
+                         "(models that edit their condition, e.g. icgan)")
+    if args.image:
+        raise SystemExit("zoo edit: an IMAGE goes with --set; --attribute edits held-out digits (-n)")
     model = _load(args)
     if "edit" not in model.tasks:
         raise SystemExit(f"zoo edit: {model.name} does not support edit")
@@ -90,6 +98,55 @@ def cmd_edit(args) -> int:
     # row i: digit i decoded with the attribute vector added at each strength, from -S to +S
     grid = torch.stack(columns, 1).flatten(0, 1)
     _save(model, grid, args, nrow=len(strengths))
+    return 0
+
+
+def _parse_sets(pairs: list[str]) -> dict[str, str]:
+    changes = {}
+    for pair in pairs:
+        name, eq, value = pair.partition("=")
+        if not eq or not name.strip() or not value.strip():
+            raise SystemExit(f"zoo edit: --set takes NAME=VALUE (class=5, thickness=+1), got {pair!r}")
+        changes[name.strip()] = value.strip()
+    return changes
+
+
+def _edit_inputs(model, args):
+    """The images to edit: the file IMAGE (grey, resized to the model's size) or -n held-out digits."""
+    if not args.image:
+        return _held_out(model, args.n, args.seed)[0]
+    import torch.nn.functional as F
+
+    from zoo.images import load_image
+
+    spec = model.components["generator"].output
+    x = load_image(args.image, channels=spec.shape[0], value_range=spec.value_range)
+    if tuple(x.shape[-2:]) != tuple(spec.shape[1:]):
+        x = F.interpolate(x, size=tuple(spec.shape[1:]), mode="bilinear", align_corners=False, antialias=True)
+    return x.clamp(*spec.value_range)
+
+
+def _edit_conditions(args) -> int:
+    """Encode the images to (z, y), change y (--set), decode (IcGAN, Perarnau 2016). Each row: the input,
+    its reconstruction, then the edit; `class=all` gives one column per class instead."""
+    import torch
+
+    from zoo import api
+
+    model = api.load(args.name, device=args.device)
+    if not hasattr(model, "edit_conditions"):
+        raise SystemExit(f"zoo edit: {model.name} cannot edit its condition (--set needs encoders of (z, y), "
+                         "as icgan has); models with an encoder take --attribute")
+    changes = _parse_sets(args.set)
+    options = {"relative_to_class": False} if args.literal_class else {}
+    x = _edit_inputs(model, args).to(model.device)
+    if changes.get("class") == "all":
+        k = model.components["generator"].condition.num_classes
+        edits = [model.edit_conditions(x, {**changes, "class": j}, **options) for j in range(k)]
+    else:
+        edits = [model.edit_conditions(x, changes, **options)]
+    columns = [x, model.reconstruct(x), *edits]
+    _save(model, torch.stack(columns, 1).flatten(0, 1), args, nrow=len(columns))
     return 0
 
 
@@ -127,9 +184,17 @@ def add_interpolate_command(subparsers) -> None:
 
 
 def add_edit_command(subparsers) -> None:
-    p = subparsers.add_parser("edit", help="add an attribute vector (Larsen 2016) to held-out digits' codes")
+    p = subparsers.add_parser("edit", help="add an attribute vector (Larsen 2016) to held-out digits' codes, "
+                                           "or change the condition of an image (--set, IcGAN)")
     _common(p, "edit.png")
-    p.add_argument("--attribute", required=True, help="measured digits attribute: thickness, slant, width, height")
+    p.add_argument("image", nargs="?", help="image file to edit with --set (default: -n held-out digits)")
+    p.add_argument("--attribute", help="measured digits attribute: thickness, slant, width, height")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="change the encoded condition: class=5 (class=all: every class), thickness=+1 "
+                        "(a signed value shifts, in standard deviations), width=2 (an unsigned one sets); repeatable")
+    p.add_argument("--literal-class", action="store_true",
+                   help="with --set class=K, keep the encoded attributes as they are (default: move them with "
+                        "the class means, keeping the digit's style relative to its class)")
     p.add_argument("--strength", type=float, default=2.0, help="largest multiple of the vector (default 2)")
     p.add_argument("--columns", type=int, default=5, help="strengths from -S to +S (default 5)")
     p.set_defaults(func=cmd_edit)
