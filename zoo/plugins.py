@@ -42,6 +42,7 @@ DEFAULT_PLUGINS = {
     "cvae": "zoo_plugins.cvae",
     "aae": "zoo_plugins.aae",
     "vaegan": "zoo_plugins.vaegan",
+    "infogan": "zoo_plugins.infogan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)
