@@ -380,3 +380,19 @@ def test_sample_attributes_measure_the_8x8_average_pooled_ink():
     mean, std, _ = attribute_statistics()
     expected = (measure_attributes(small) - mean) / std
     assert torch.allclose(infocodes.sample_attributes(images), expected, atol=1e-5)
+
+
+def test_shipped_weights_reproduce_their_code_measures():
+    """`python -m zoo_plugins.infogan.codes infogan.digits-32 --n 2000 --seed 0`, as registry.yaml states."""
+    from zoo import registry
+
+    stated = registry.catalog().weight_set("infogan.digits-32").metrics
+    got = infocodes.evaluate_codes(zoo.load("infogan.digits-32"), n=2000, seed=0)
+    pairs = {"codes_q_val_accuracy": got["q_val"]["accuracy"], "codes_q_val_nmi": got["q_val"]["nmi"],
+             "codes_generated_accuracy": got["generated"]["accuracy"], "codes_generated_nmi": got["generated"]["nmi"],
+             **{f"codes_generated_corr_{c}_{a}": got["generated"][f"corr_{c}_{a}"]
+                for c in ("c2", "c3") for a in ("slant", "width")}}
+    for key, value in pairs.items():
+        assert value == pytest.approx(stated[key], abs=6e-4), key
+    # the matching is one-to-one: every digit class is used once
+    assert sorted(got["q_val"]["category_to_digit"]) == list(range(10))
