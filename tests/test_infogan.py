@@ -396,3 +396,82 @@ def test_shipped_weights_reproduce_their_code_measures():
         assert value == pytest.approx(stated[key], abs=6e-4), key
     # the matching is one-to-one: every digit class is used once
     assert sorted(got["q_val"]["category_to_digit"]) == list(range(10))
+
+
+# -- edges the mutation run found untested ------------------------------------------------------------
+def test_defaults_ranges_and_small_sizes():
+    g, d = InfoGANGenerator(resolution=8, width=2, hidden=4), InfoGANDiscriminator(resolution=8, width=2, hidden=4)
+    assert g(g.sample_latent(2)).shape == (2, 1, 8, 8) and d(torch.zeros(2, 1, 8, 8)).shape == (2,)
+    assert g.output.value_range == (-1.0, 1.0) == d.input.value_range
+    assert InfoGANDiscriminator().fixed_std is False  # the paper's learned factored Gaussian by default
+    assert [p.name for p in InfoGANGenerator(continuous=3).latent.parts] == ["z", "c1", "c2", "c3", "c4"]
+    d3 = InfoGANDiscriminator(resolution=8, width=2, hidden=4, q_hidden=4, continuous=3, categories=5)
+    aux = d3.outputs(torch.zeros(2, 1, 8, 8)).aux
+    assert (aux["categorical"].shape, aux["mean"].shape, aux["log_std"].shape) == ((2, 5), (2, 3), (2, 3))
+    feats = d.outputs(torch.zeros(2, 1, 8, 8)).features
+    assert len(feats) == 1 and [f.shape for f in feats[0]] == [(2, 4, 2, 2), (2, 4)]
+
+
+def test_objective_options_reach_the_optimizers_and_the_logs():
+    o = InfoGANObjective(lr=3e-3, d_lr=1e-4, beta1=0.0, beta2=0.9, generator_loss="minimax")
+    groups = {gr.name: gr.optimizer for gr in o.update_groups()}
+    assert (groups["generator"].name, groups["generator"].lr, groups["generator"].betas) == ("adam", 3e-3, (0.0, 0.9))
+    assert (groups["discriminator"].name, groups["discriminator"].lr, groups["discriminator"].betas) == ("adam", 1e-4, (0.0, 0.9))
+    fake_logits = torch.tensor([0.3, -1.2])
+    assert o.generator_loss(fake_logits).item() == pytest.approx(-F.softplus(fake_logits).mean().item())  # log(1 − D)
+    model, images = _tiny(), torch.zeros(4, 1, 16, 16)
+    d_logs = _phase(InfoGANObjective(), "discriminator", model, images).logs
+    g_logs = _phase(InfoGANObjective(), "generator", model, images).logs
+    assert set(d_logs) == {"d_loss", "d_info_c1", "d_info_cont", "d_real", "d_fake"}
+    assert set(g_logs) == {"g_loss", "g_info_c1", "g_info_cont"}
+    torch.manual_seed(0)
+    z = model.generator.sample_latent(4)
+    logits = model.components["discriminator"](torch.cat([images, model.generator(z)]))
+    assert d_logs["d_real"].item() == pytest.approx(logits[:4].mean().item(), abs=1e-5)
+    assert d_logs["d_fake"].item() == pytest.approx(logits[4:].mean().item(), abs=1e-5)
+
+
+def test_traversal_edges():
+    latent = InfoGANGenerator(noise_dim=3).latent
+    assert traversal_codes(latent, "c2", rows=1, steps=2).shape == (2, 15)
+    with pytest.raises(ZooError, match="rows >= 1"):
+        traversal_codes(latent, "c2", rows=0)
+    from zoo.interfaces import LatentPart, LatentSpec
+
+    plain = LatentSpec(parts=(LatentPart("z", 2), LatentPart("c2", 1, "uniform")))  # no categorical code
+    z = traversal_codes(plain, "c2", rows=2, steps=3, low=-1, high=1).view(2, 3, 3)
+    assert torch.equal(z[:, :, 2], torch.tensor([-1.0, 0.0, 1.0]).expand(2, 3))
+
+
+def test_measure_edges():
+    assert infocodes.confusion(torch.tensor([0, 1, 1]), torch.tensor([1, 1, 0])).tolist() == [[0, 1], [1, 1]]
+    acc, mapping = infocodes.matched_accuracy(torch.tensor([0, 0, 1]), torch.tensor([1, 1, 0]), k=3)
+    assert acc == 1.0 and mapping == [1, 0, 2]
+    from sklearn.metrics import normalized_mutual_info_score
+
+    constant = torch.zeros(5, dtype=torch.long)
+    assert infocodes.normalised_mutual_information(constant, constant) == 1.0  # sklearn's convention too
+    u = torch.tensor([0] * 9 + [1])  # H ≈ 0.33 nats each: H(U) + H(V) < 1
+    v = torch.tensor([0] * 8 + [1, 1])
+    w = torch.tensor([0, 2, 0, 2, 0, 0, 0, 0, 2, 0])  # category 1 unused: a zero row in the joint
+    for a, b in ((u, v), (w, v)):
+        assert infocodes.normalised_mutual_information(a, b) == pytest.approx(
+            normalized_mutual_info_score(b.numpy(), a.numpy()), abs=1e-9)
+    gen = torch.Generator().manual_seed(0)
+    inside = torch.rand(3, 1, 32, 32, generator=gen) * 2 - 1
+    outside = inside * 1.5  # values beyond [-1, 1] count as no ink / full ink (not more)
+    assert torch.allclose(infocodes.sample_attributes(outside), infocodes.sample_attributes(outside.clamp(-1, 1)))
+
+
+def test_codes_command_prints_the_measures(tmp_path, capsys):
+    import json
+
+    from zoo.hub import save_pretrained
+
+    save_pretrained(_tiny(), tmp_path / "m")
+    infocodes.main([f"local-dir:{tmp_path / 'm'}", "--n", "40", "--seed", "3"])
+    out = json.loads(capsys.readouterr().out)
+    assert (out["n"], out["seed"]) == (40, 3)
+    assert out["q_val"]["digits"] == 359 and out["q_all"]["digits"] == 1797
+    assert sorted(out["generated"]["category_to_digit"]) == list(range(10))
+    assert {"corr_c2_slant", "corr_c3_width"} <= set(out["generated"]) and "corr_q_c2_width" in out["q_val"]

@@ -28,11 +28,9 @@ def traversal_codes(latent, code: str, rows: int, steps: int = 10, low: float = 
     if rows < 1 or steps < 2:
         raise InputValueError(f"a traversal needs rows >= 1 and steps >= 2, got rows={rows}, steps={steps}")
     base = latent.sample(rows, generator=torch.Generator().manual_seed(seed))
-    offsets, names = {}, []
-    start = 0
+    offsets, start = {}, 0
     for p in latent.parts:
         offsets[p.name] = (start, start + p.size)
-        names.append(p.name)
         start += p.size
     a, b = offsets[code]
     if part.prior == "categorical":
