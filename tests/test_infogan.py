@@ -432,7 +432,11 @@ def test_objective_options_reach_the_optimizers_and_the_logs():
 
 
 def test_traversal_edges():
+    from zoo_plugins.infogan.networks import infogan_latent
+
+    assert infogan_latent().shape == (74,) and infogan_latent().parts[1].size == 10  # the paper's MNIST code
     latent = InfoGANGenerator(noise_dim=3).latent
+    assert traversal_codes(latent, "c2", rows=1).shape == (10, 15)  # ten steps by default
     assert traversal_codes(latent, "c2", rows=1, steps=2).shape == (2, 15)
     with pytest.raises(ZooError, match="rows >= 1"):
         traversal_codes(latent, "c2", rows=0)
@@ -465,6 +469,9 @@ def test_measure_edges():
 
 def test_codes_command_prints_the_measures(tmp_path, capsys):
     import json
+
+    defaults = infocodes.parser().parse_args(["infogan.digits-32"])
+    assert (defaults.n, defaults.seed) == (2000, 0)  # the registry's protocol
 
     from zoo.hub import save_pretrained
 

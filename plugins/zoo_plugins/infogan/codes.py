@@ -108,14 +108,18 @@ def evaluate_codes(model, n: int = 2000, seed: int = 0) -> dict:
     return out
 
 
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m zoo_plugins.infogan.codes", description=__doc__.split("\n")[0])
+    p.add_argument("name")
+    p.add_argument("--n", type=int, default=2000, help="samples for the generated-code measures (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the samples (default 0)")
+    return p
+
+
 def main(argv=None) -> None:
     from zoo import api
 
-    p = argparse.ArgumentParser(prog="python -m zoo_plugins.infogan.codes", description=__doc__.split("\n")[0])
-    p.add_argument("name")
-    p.add_argument("--n", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args(argv)
+    args = parser().parse_args(argv)
     print(json.dumps(evaluate_codes(api.load(args.name), args.n, args.seed), indent=1))
 
 
