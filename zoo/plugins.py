@@ -44,6 +44,7 @@ DEFAULT_PLUGINS = {
     "vaegan": "zoo_plugins.vaegan",
     "cgan": "zoo_plugins.cgan",
     "icgan": "zoo_plugins.icgan",
+    "infogan": "zoo_plugins.infogan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)
