@@ -8,7 +8,7 @@ device copies, no sampling). The tasks:
 - encode: the encoder's forward on random images of its input shape;
 - reconstruct: encode, then decode the code (the posterior mean) with the generator;
 - train-step: one `zoo.training.trainer.Trainer.train_step()` of the architecture's own objective on a random
-  batch of the right shape ({"image"} in [-1, 1], plus {"label"} for class-conditional models), so it
+  batch of the right shape ({"image"} in [-1, 1], plus the label keys of a conditional generator: random_labels), so it
   includes every phase of the schedule (e.g. k discriminator updates then one generator update).
 
 Precision: for inference tasks the weights and inputs are cast to the dtype; train-step keeps fp32
@@ -77,6 +77,23 @@ def unsupported_reason(arch, task: str) -> str:
 
 def _count(module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def random_labels(spec, n: int, device, generator) -> dict:
+    """The label keys a data batch carries for a conditional generator, as zoo.data's datasets name them:
+    "label" (class indices) for a class condition; for an attributes condition, "attributes" (and
+    "label" when the condition vector starts with a one-hot class, as IcGAN's [class, attributes])."""
+    import torch
+
+    if spec.kind == "class":
+        return {"label": torch.randint(spec.num_classes, (n,), generator=generator).to(device)}
+    if spec.kind != "attributes":
+        return {}
+    classes = spec.num_classes or 0
+    out = {"attributes": torch.randn((n, spec.shape[0] - classes), generator=generator).to(device)}
+    if classes:
+        out["label"] = torch.randint(classes, (n,), generator=generator).to(device)
+    return out
 
 
 def random_condition(spec, n: int, device, dtype, generator):
@@ -180,8 +197,8 @@ def _train_step(model, batch_size, dt, device, channels_last, gen) -> Workload:
     image_spec = specs[0] if specs else comps["generator"].output
     batch = {"image": random_images(image_spec, batch_size, device, torch.float32, gen, channels_last)}
     g = comps["generator"] if "generator" in comps else None
-    if g is not None and g.condition.kind == "class":
-        batch["label"] = random_condition(g.condition, batch_size, device, torch.float32, gen)
+    if g is not None:
+        batch.update(random_labels(g.condition, batch_size, device, gen))
     trained = {r: m for r, m in comps.items() if r != "ema"}
     precision = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dt]
     if "precision" in inspect.signature(Trainer).parameters:  # the trainer's own mixed precision
