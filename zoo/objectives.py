@@ -45,11 +45,15 @@ class AdversarialObjective(Objective):
         return (Phase("discriminator", ("discriminator",), repeats=self.d_steps),
                 Phase("generator", ("generator",)))
 
+    def condition(self, G: nn.Module, batch: Mapping[str, Tensor]) -> Tensor | None:
+        """What both networks are conditioned on: the batch's labels for a class-conditional pair."""
+        return batch.get("label") if G.condition.kind == "class" else None
+
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
         G, D = models["generator"], models["discriminator"]
         real = batch["image"]
         n = real.shape[0]
-        c = batch.get("label") if G.condition.kind == "class" else None
+        c = self.condition(G, batch)
         z = G.sample_latent(n, device=real.device)
         fake = G(z, c)
         if phase == "discriminator":
@@ -70,20 +74,7 @@ class ConditionalAdversarialObjective(AdversarialObjective):
     `zoo.nn.conditional_dcgan.condition_from_batch`: the labels, or [one-hot label, attributes]. Real and
     generated images of a step share the batch's conditions (y drawn from the training set, IcGAN Sec. 3.3)."""
 
-    def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
+    def condition(self, G: nn.Module, batch: Mapping[str, Tensor]) -> Tensor:
         from zoo.nn.conditional_dcgan import condition_from_batch
 
-        G, D = models["generator"], models["discriminator"]
-        real = batch["image"]
-        c = condition_from_batch(G.condition, batch)
-        fake = G(G.sample_latent(real.shape[0], device=real.device), c)
-        if phase == "discriminator":
-            real_logits, fake_logits = D(real, c), D(fake.detach(), c)
-            loss = self.discriminator_loss(real_logits, fake_logits)
-            return PhaseLosses({"discriminator": loss},
-                               {"d_loss": loss.detach(), "d_real": real_logits.detach().mean(),
-                                "d_fake": fake_logits.detach().mean()})
-        if phase == "generator":
-            loss = self.generator_loss(D(fake, c))
-            return PhaseLosses({"generator": loss}, {"g_loss": loss.detach()})
-        raise ValueError(f"unknown phase {phase!r}")
+        return condition_from_batch(G.condition, batch)
