@@ -39,6 +39,32 @@ def hinge_generator_loss(fake_logits: Tensor) -> Tensor:
     return -fake_logits.mean()
 
 
+# the short names issue 16 (SAGAN, BigGAN) specified its blocks with; the same functions
+hinge_d_loss = hinge_discriminator_loss
+hinge_g_loss = hinge_generator_loss
+
+
+def orthogonal_regularization(weights, beta: float = 1e-4) -> Tensor:
+    """BigGAN's modified orthogonal regulariser (Brock 2019, Eq. 3): Σ_W β‖W Wᵀ ⊙ (1 − I)‖²_F.
+
+    Each W is reshaped to (out, −1), one row per output filter, and the Gram matrix is taken over those
+    rows (W Wᵀ): the convention of BigGAN-PyTorch, whose filters are rows; the paper writes WᵀW with
+    filters as columns, the same quantity. Only the off-diagonal inner products are penalised, so filter
+    norms stay free. BigGAN-PyTorch adds 2β(W Wᵀ ⊙ (1 − I))W to the gradient directly, which is the
+    gradient of half this value: its β = 10⁻⁴ is this function's β = 5·10⁻⁵.
+    """
+    total = None
+    for weight in weights:
+        rows = weight.reshape(weight.shape[0], -1)
+        gram = rows @ rows.t()
+        off_diagonal = gram * (1 - torch.eye(gram.shape[0], device=gram.device, dtype=gram.dtype))
+        term = off_diagonal.pow(2).sum()
+        total = term if total is None else total + term
+    if total is None:
+        raise ValueError("orthogonal regularisation needs at least one weight")
+    return beta * total
+
+
 def wasserstein_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """Critic loss D(G(z)) − D(x) (Arjovsky 2017; with gradient_penalty, Gulrajani 2017)."""
     return fake_logits.mean() - real_logits.mean()
