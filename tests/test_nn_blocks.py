@@ -68,6 +68,20 @@ def test_spectral_norm_converges_to_the_largest_singular_value_and_eval_keeps_u_
     assert {"weight_orig", "weight_u", "weight_v"} <= set(layer.state_dict())  # the checkpoint layout
 
 
+def test_spectral_norm_modules_deepcopy_after_training_steps():
+    """An EMA copy taken mid-training (copy.deepcopy) works, and trains nothing by accident."""
+    import copy
+
+    torch.manual_seed(4)
+    layer = sn_linear(3, 2)
+    x = torch.randn(5, 3)
+    layer(x).pow(2).sum().backward()  # the normalised weight was part of a graph
+    assert layer.weight_orig.grad is not None and layer.weight.grad_fn is None
+    twin = copy.deepcopy(layer).eval()
+    layer.eval()
+    assert torch.equal(twin(x), layer(x)) and twin.weight_u is not layer.weight_u
+
+
 def test_sn_passes_eps_and_iterations_to_torch():
     layer = sn_linear(3, 2, eps=1e-4, n_power_iterations=2)
     hook = next(iter(layer._forward_pre_hooks.values()))
