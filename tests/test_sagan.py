@@ -12,7 +12,7 @@ from zoo.data.digits import load_digits_tensors
 from zoo.errors import ShapeError
 from zoo.nn import ClassConditionalBatchNorm2d, SelfAttention, has_spectral_norm
 from zoo.training.trainer import Trainer
-from zoo_plugins.sagan.networks import SAGANDiscriminator, SAGANGenerator
+from zoo_plugins.sagan.networks import SAGANDiscriminator, SAGANGenerator, orthogonal_init_
 
 import sagan_reference
 
@@ -30,7 +30,8 @@ def test_defaults_are_the_papers():
     """128-d N(0, I) z, class condition, attention at 16 × 16 (the 128-px model's 64 × 64, scaled), hinge +
     TTUR in the registry's config: Adam(0, 0.9), lr_D 4e-4, lr_G 1e-4, one D step per G step."""
     G, D = SAGANGenerator(), SAGANDiscriminator()
-    assert G.latent.shape == (128,) and G.latent.prior == "normal"
+    assert G.latent.shape == (128,) and G.latent.prior == "normal" and G.latent.truncation is True
+    assert G.output.value_range == (-1.0, 1.0) == D.input.value_range
     assert G.condition.kind == "class" and G.condition.num_classes == 10 == D.condition.num_classes
     assert G.output.shape == (1, 32, 32) == D.input.shape
     # widths 4w, 4w, 2w, w for G (4 → 32 px); w, 2w, 4w, 4w for D
@@ -61,7 +62,7 @@ def test_spectral_norm_on_every_conv_and_linear_of_g_and_d():
     assert not any(has_spectral_norm(m.gamma) for m in cbn)
 
 
-@pytest.mark.parametrize("resolution, at", [(32, 16), (32, 8), (16, 8), (64, 16)])
+@pytest.mark.parametrize("resolution, at", [(32, 16), (32, 8), (16, 8), (64, 16), (64, 32)])
 def test_self_attention_sits_on_maps_of_the_stated_size(resolution, at):
     G = SAGANGenerator(resolution=resolution, g_width=8, latent_dim=8, attention_resolution=at)
     D = SAGANDiscriminator(resolution=resolution, d_width=8, attention_resolution=at)
@@ -77,10 +78,23 @@ def test_self_attention_sits_on_maps_of_the_stated_size(resolution, at):
     assert seen == [(channels_g, at, at), (channels_d, at, at)]
 
 
+def test_widths_at_64_px():
+    """The ladder caps at 4w: 64 px has four stages (G 4w, 4w, 4w, 2w, w; D w, 2w, 4w, 4w, 4w)."""
+    G = SAGANGenerator(resolution=64, g_width=8, latent_dim=8)
+    D = SAGANDiscriminator(resolution=64, d_width=8)
+    assert G.project.out_features == 32 * 16 and [b.conv1.out_channels for b in G.blocks] == [32, 32, 16, 8]
+    assert [b.conv1.out_channels for b in D.blocks] == [8, 16, 32, 32, 32] and D.head.psi.in_features == 32
+
+
 def test_no_attention_and_bad_sizes():
     G = SAGANGenerator(resolution=16, g_width=8, latent_dim=8, attention_resolution=0)
+    D = SAGANDiscriminator(resolution=16, d_width=8, attention_resolution=0)
     assert G.attention is None and not any(isinstance(m, SelfAttention) for m in G.modules())
-    assert G(torch.randn(2, 8), torch.tensor([0, 1])).shape == (2, 1, 16, 16)
+    assert D.attention is None and not any(isinstance(m, SelfAttention) for m in D.modules())
+    y = torch.tensor([0, 1])
+    assert D(G(torch.randn(2, 8), y), y).shape == (2,)
+    tiny8 = SAGANGenerator(resolution=8, g_width=8, latent_dim=8, attention_resolution=0)  # one stage
+    assert tiny8(torch.randn(2, 8), y).shape == (2, 1, 8, 8)
     with pytest.raises(ValueError, match=r"attention_resolution must be one of \[16, 8\].*got 4"):
         SAGANGenerator(attention_resolution=4)
     with pytest.raises(ValueError, match="power-of-two resolution >= 8, got 24"):
@@ -141,6 +155,9 @@ def test_orthogonal_init_of_the_raw_weights():
     p = G.project.weight_orig  # 512 × 16: columns orthonormal
     assert torch.allclose(p.t() @ p, torch.eye(16), atol=1e-5)
     assert torch.equal(G.project.bias, torch.zeros_like(G.project.bias))
+    plain = orthogonal_init_(nn.Sequential(nn.Linear(4, 8), nn.Conv2d(2, 3, 1)))  # layers without spectral norm
+    assert torch.allclose(plain[0].weight.t() @ plain[0].weight, torch.eye(4), atol=1e-5)
+    assert torch.equal(plain[1].bias, torch.zeros(3))
     assert G.attention.gamma.item() == 0.0
 
 
