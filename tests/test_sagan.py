@@ -95,6 +95,8 @@ def test_no_attention_and_bad_sizes():
     assert D(G(torch.randn(2, 8), y), y).shape == (2,)
     tiny8 = SAGANGenerator(resolution=8, g_width=8, latent_dim=8, attention_resolution=0)  # one stage
     assert tiny8(torch.randn(2, 8), y).shape == (2, 1, 8, 8)
+    d8 = SAGANDiscriminator(resolution=8, d_width=8, attention_resolution=0)
+    assert [b.conv1.out_channels for b in d8.blocks] == [8, 8] and d8(tiny8(torch.randn(2, 8), y), y).shape == (2,)
     with pytest.raises(ValueError, match=r"attention_resolution must be one of \[16, 8\].*got 4"):
         SAGANGenerator(attention_resolution=4)
     with pytest.raises(ValueError, match="power-of-two resolution >= 8, got 24"):
