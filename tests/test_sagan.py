@@ -241,29 +241,38 @@ def test_short_training_draws_the_requested_class():
 STEPS = 300
 
 
-def test_truncation_curve_draws_z_within_each_threshold():
-    """BigGAN's truncation trick as the curve applies it: every value of z within the threshold, one row per
-    threshold with the judge's scores (a stand-in generator records the z it is given)."""
-    from zoo.interfaces import ConditionSpec, LatentSpec, OutputSpec
+def test_generate_with_truncation_draws_z_within_the_threshold():
+    """BigGAN's truncation trick through `generate(..., truncation=t)`: every value of z within ±t, the
+    generator's threshold restored afterwards; without it z is N(0, I) (values beyond ±1.5 occur)."""
+    torch.manual_seed(0)
+    model = tiny()
+    G = model["generator"].eval()
+    seen = []
+    G.register_forward_pre_hook(lambda m, args: seen.append(args[0].abs().max().item()))
+    labels = torch.arange(64) % 10
+    truncated = model.generate(64, seed=0, c=labels, truncation=0.5, batch_size=16)
+    assert truncated.shape == (64, 1, 16, 16) and len(seen) == 4 and max(seen) <= 0.5
+    assert G.sampling_truncation is None
+    seen.clear()
+    model.generate(64, seed=0, c=labels)
+    assert max(seen) > 1.5
+    from zoo.tasks.checks import InputValueError
+
+    for bad in (0, -1.0, True, "0.5"):
+        with pytest.raises(InputValueError, match=f"truncation must be a number > 0, got {bad!r}"):
+            model.generate(4, seed=0, truncation=bad)
+
+
+def test_truncation_curve_scores_each_threshold():
+    """One row per threshold with the judge's scores of `generate(..., truncation=t)` (different thresholds,
+    different samples, different scores)."""
     from zoo_plugins.sagan.truncation_curve import truncation_curve
 
-    class Recorder(nn.Module):
-        condition, latent = ConditionSpec("class", num_classes=10), LatentSpec((4,))
-        output = OutputSpec((1, 16, 16))
-
-        def __init__(self):
-            super().__init__()
-            self.largest = []
-
-        def forward(self, z, c):
-            self.largest.append(z.abs().max().item())
-            return torch.zeros(len(z), 1, 16, 16) + z[:, :1, None, None] * 0.1
-
-    class Model:
-        sampler = Recorder()
-
-    rows = truncation_curve(Model(), thresholds=(0.1, 2.0), n=40, seed=0)
-    assert [r["truncation"] for r in rows] == [0.1, 2.0]
-    assert max(Model.sampler.largest[:1]) <= 0.1 and 0.1 < max(Model.sampler.largest[1:]) <= 2.0
+    torch.manual_seed(0)
+    model = tiny()
+    model["generator"].eval()
+    rows = truncation_curve(model, thresholds=(0.01, 2.0), n=40, seed=0)
+    assert [r["truncation"] for r in rows] == [0.01, 2.0]
     assert set(rows[0]) == {"truncation", "is", "is_std", "frechet", "conditional_accuracy"}
-    assert all(1.0 <= r["is"] <= 10.0 and r["frechet"] > 0 for r in rows)
+    assert all(1.0 <= r["is"] <= 10.0 and r["frechet"] > 0 and 0 <= r["conditional_accuracy"] <= 1 for r in rows)
+    assert rows[0]["frechet"] != rows[1]["frechet"]

@@ -33,7 +33,7 @@ def register_architectures(register):
                         "d_steps": 1, "optimizer": "adam", "lr": 1e-4, "d_lr": 4e-4, "beta1": 0.0,
                         "beta2": 0.9},
         test_config={"resolution": 16, "g_width": 8, "d_width": 8, "latent_dim": 8, "attention_resolution": 8},
-        tasks=("generate", "interpolate"),
+        tasks=("zoo_plugins.sagan.tasks:SAGANTasks", "generate", "interpolate"),
         objective="sagan",
     ))
 

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo.interfaces import ConditionSpec, Discriminator, Generator, LatentSpec, OutputSpec
+from zoo.interfaces.specs import truncated_normal
 from zoo.nn import ClassConditionalBatchNorm2d, ProjectionHead, SelfAttention, sn_conv2d, sn_linear
 
 
@@ -111,7 +112,15 @@ class SAGANGenerator(Generator):
         self.attention = SelfAttention(widths[self.attention_after + 1]) if self.attention_after is not None else None
         self.out_norm = nn.BatchNorm2d(widths[-1])
         self.out_conv = sn_conv2d(widths[-1], channels, 3, padding=1)
+        self.sampling_truncation: float | None = None  # set while generate(..., truncation=t) draws latents
         orthogonal_init_(self)
+
+    def sample_latent(self, n: int, generator: torch.Generator | None = None, device=None) -> Tensor:
+        """N(0, I); with `sampling_truncation` t, every value beyond ±t redrawn (BigGAN's truncation trick)."""
+        if self.sampling_truncation is None:
+            return super().sample_latent(n, generator=generator, device=device)
+        device = device if device is not None else self.project.weight_orig.device
+        return truncated_normal((n, *self.latent.shape), self.sampling_truncation, generator=generator).to(device)
 
     def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
         h = self.project(z).view(z.shape[0], self.base_width, 4, 4)

@@ -15,13 +15,13 @@ THRESHOLDS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
 
 
 def truncation_curve(model, thresholds=THRESHOLDS, n: int = 2000, seed: int = 0, against: str = "val") -> list[dict]:
-    """One row per threshold: {"truncation", "is", "is_std", "frechet", "conditional_accuracy"}. Labels
-    0..9 in turn; the same seeded draw for every threshold (so only the truncation differs)."""
+    """One row per threshold: {"truncation", "is", "is_std", "frechet", "conditional_accuracy"}, from
+    `model.generate(n, seed=seed, c=labels, truncation=t)` with labels 0..9 in turn (what `zoo generate
+    --truncation t` draws); the Fréchet distance against the `against` split of the digits."""
     import torch
 
     from zoo.data.digits import load_digits_tensors
     from zoo.images import to_range
-    from zoo.interfaces.specs import truncated_normal
     from zoo.metrics.digits_judge import DigitsJudge
     from zoo.metrics.digits_scores import conditional_accuracy, frechet_between, is_style_score, judge_outputs
 
@@ -30,9 +30,7 @@ def truncation_curve(model, thresholds=THRESHOLDS, n: int = 2000, seed: int = 0,
     real_features, _ = judge_outputs(judge, load_digits_tensors(G.output.shape[-1], against)[0])
     rows = []
     for threshold in thresholds:
-        z = truncated_normal((n, *G.latent.shape), threshold, generator=torch.Generator().manual_seed(seed))
-        with torch.no_grad():
-            images = torch.cat([G(z[i:i + 250], labels[i:i + 250]) for i in range(0, n, 250)])
+        images = model.generate(n, seed=seed, c=labels, truncation=threshold).float().cpu()
         features, logits = judge_outputs(judge, to_range(images, G.output.value_range, (-1.0, 1.0)))
         is_mean, is_std = is_style_score(logits)
         rows.append({"truncation": threshold, "is": round(is_mean, 3), "is_std": round(is_std, 3),
