@@ -276,3 +276,14 @@ def test_truncation_curve_scores_each_threshold():
     assert set(rows[0]) == {"truncation", "is", "is_std", "frechet", "conditional_accuracy"}
     assert all(1.0 <= r["is"] <= 10.0 and r["frechet"] > 0 and 0 <= r["conditional_accuracy"] <= 1 for r in rows)
     assert rows[0]["frechet"] != rows[1]["frechet"]
+
+
+def test_shipped_model_draws_the_asked_digit():
+    from zoo.metrics.digits_judge import DigitsJudge
+
+    model = zoo.load("sagan.digits-32")
+    labels = torch.arange(200) % 10
+    predicted = DigitsJudge.pretrained().logits(model.generate(200, seed=1, c=labels)).argmax(1)
+    assert (predicted == labels).float().mean() >= 0.95
+    shuffled = labels[torch.randperm(200, generator=torch.Generator().manual_seed(0))]
+    assert (predicted == shuffled).float().mean() < 0.3  # the check rejects a generator that ignores y
