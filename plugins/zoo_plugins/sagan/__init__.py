@@ -5,7 +5,8 @@ Class-conditional: class-conditional batch norm in G, projection discriminator, 
 spectral norm in both, hinge loss, and the two time-scale update rule (Heusel 2017) as the paper's Sec. 4
 sets it: Adam(β1 = 0, β2 = 0.9), lr 4e-4 for D and 1e-4 for G, one D step per G step. The training rule
 is zoo.objectives.AdversarialObjective with those settings (its `condition` hook gives both networks the
-batch's labels).
+batch's labels). It calls D on the real and the generated batch separately, so D's spectral norm makes two
+power iterations per D step where the SAGAN code makes one (a better σ estimate, nothing else changes).
 """
 from zoo.hookspecs import hookimpl
 from zoo.records import Architecture, ObjectiveRecord, Paper
