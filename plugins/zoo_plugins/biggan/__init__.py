@@ -37,7 +37,7 @@ def register_architectures(register):
         components={"generator": "zoo_plugins.biggan.networks:BigGANGenerator",
                     "discriminator": "zoo_plugins.biggan.networks:BigGANDiscriminator"},
         default_config=DEFAULT_CONFIG,
-        test_config={"g_width": 2, "d_width": 2, "latent_dim": 16, "embed_dim": 8, "resolution": 16,
+        test_config={"g_width": 2, "d_width": 2, "latent_dim": 24, "embed_dim": 8, "resolution": 16,
                      "g_blocks": [[1, 8, 8], [1, 8, 8]], "attention_block": 1,
                      "d_blocks": [[1, 8], [1, 8], [0, 8]]},
         # the plugin's mixin first, so that its iter_generate (truncation) wraps GenerateTask's

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from zoo.interfaces import ConditionSpec, Discriminator, Generator, LatentSpec, OutputSpec, truncated_normal
 from zoo.nn import ProjectionHead, SelfAttention, sn
 
+from zoo_plugins.biggan.fast_eval import cache_spectral_norm, first_channels_conv2d
 from zoo_plugins.biggan.norms import make_norm
 
 TRUNCATION_MODES = ("resample", "scaled")
@@ -137,6 +138,7 @@ class BigGANGenerator(Generator):
         self.to_rgb = sn(nn.Conv2d(width, rgb_channels or channels, 3, padding=1), eps=sn_eps)
         self.channels = channels
         orthogonal_init_(self)
+        cache_spectral_norm(self)
 
     # -- sampling ---------------------------------------------------------------------------------
     def sample_latent(self, n: int, generator: torch.Generator | None = None, device=None,
@@ -180,8 +182,8 @@ class BigGANGenerator(Generator):
                 h = layer(h)
                 continue
             h = layer(h, condition if conditions is None else next(conditions), t)
-        h = self.to_rgb(F.relu(self.out_norm(h, None, t)))
-        return torch.tanh(h[:, :self.channels])
+        h = first_channels_conv2d(self.to_rgb, F.relu(self.out_norm(h, None, t)), self.channels)
+        return torch.tanh(h)
 
 
 class DBlock(nn.Module):

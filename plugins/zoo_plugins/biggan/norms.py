@@ -59,9 +59,11 @@ class TruncationStatsBatchNorm2d(nn.Module):
         mean, var = statistics_at(self.running_means, self.running_vars, truncation)
         if not self.conditional:
             return F.batch_norm(x, mean, var, self.weight, self.bias, training=False, momentum=0.0, eps=self.eps)
-        gain = 1 + self.gain(condition)[:, :, None, None]
-        return (x - mean[None, :, None, None]) / torch.sqrt(var[None, :, None, None] + self.eps) * gain \
-            + self.bias(condition)[:, :, None, None]
+        # (x − μ) / √(σ² + eps) · g + b folded into one pass over x: x · s + (b − μ s), s = g / √(σ² + eps)
+        # (the port makes four passes; the two agree to float rounding)
+        scale = (1 + self.gain(condition)) * torch.rsqrt(var + self.eps)
+        shift = self.bias(condition) - mean * scale
+        return torch.addcmul(shift[:, :, None, None], x, scale[:, :, None, None])
 
 
 class BatchStatsConditionalNorm(ConditionalBatchNorm2d):

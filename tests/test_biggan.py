@@ -1,0 +1,287 @@
+"""BigGAN (Brock 2019): the hierarchical latent and the shared embedding reaching each block's norms,
+BigGAN-deep's bottleneck blocks and channel-dropping skips, the recipe (hinge, two D steps, Adam β,
+the modified orthogonal regulariser computed here by hand, EMA), the truncated samplers' bounds, the
+tasks, and a short run that learns to draw the requested class. Expectations are computed here."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+import zoo
+from zoo import registry
+from zoo.data.batches import TensorBatches
+from zoo.data.digits import load_digits_tensors
+from zoo.interfaces import Phase
+from zoo.nn import SelfAttention, has_spectral_norm
+from zoo.tasks.checks import InputValueError
+from zoo.training.trainer import Trainer
+from zoo_plugins.biggan.networks import BigGANDiscriminator, BigGANGenerator, DeepGBlock, GBlock
+from zoo_plugins.biggan.objective import BigGANObjective, regularised_weights
+
+TEST_CONFIG = registry.catalog().architecture("biggan").test_config
+
+
+def tiny(**overrides):
+    """A tiny model in eval mode: the stored spectral-norm vectors and running statistics, so that two
+    forward passes of one input agree (in train mode each pass is a power iteration and uses batch stats)."""
+    model = zoo.create("biggan", config={**TEST_CONFIG, **overrides})
+    for module in model.components.values():
+        module.eval()
+    return model
+
+
+def test_recipe_defaults_are_the_papers():
+    objective = BigGANObjective()
+    assert objective.schedule(0) == (Phase("discriminator", ("discriminator",), repeats=2),
+                                     Phase("generator", ("generator",)))  # two D steps per G step
+    groups = {g.name: g for g in objective.update_groups()}
+    assert groups["generator"].optimizer.betas == (0.0, 0.999) == groups["discriminator"].optimizer.betas
+    assert objective.orthogonal_beta == 1e-4
+    assert objective.ema.role == "generator"
+    cfg = registry.catalog().architecture("biggan").default_config
+    assert cfg["d_steps"] == 2 and cfg["beta1"] == 0.0 and cfg["orthogonal_beta"] == 1e-4
+
+
+def test_spectral_norm_everywhere_but_the_embedding():
+    G, D = BigGANGenerator(), BigGANDiscriminator()
+    for net in (G, D):
+        for name, m in net.named_modules():
+            if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear, torch.nn.Embedding)):
+                assert has_spectral_norm(m) == (name != "embedding"), name
+    assert any(isinstance(m, SelfAttention) for m in G.modules())
+    assert any(isinstance(m, SelfAttention) for m in D.modules())
+
+
+def _record_conditions(G):
+    seen = []
+    for layer in G.blocks:
+        if isinstance(layer, (GBlock, DeepGBlock)):
+            layer.norm_0.register_forward_hook(lambda m, args, out: seen.append(args[1].detach().clone()))
+    inputs = []
+    G.project.register_forward_hook(lambda m, args, out: inputs.append(args[0].detach().clone()))
+    return seen, inputs
+
+
+def test_hierarchical_latent_gives_each_block_its_own_chunk():
+    G = BigGANGenerator(latent_dim=12, embed_dim=5, num_classes=4, resolution=16, g_width=2,
+                        g_blocks=[[1, 4, 4], [1, 4, 2]], attention_block=1)
+    seen, inputs = _record_conditions(G)
+    z, y = torch.randn(3, 12), torch.tensor([0, 3, 1])
+    G(z, y)
+    embedding = G.embedding.weight.t()[y]  # the one-hot row picks the class's column
+    assert torch.equal(inputs[0], z[:, 0:4])  # chunk 0 -> the 4x4 input
+    assert len(seen) == 2
+    assert torch.allclose(seen[0], torch.cat([z[:, 4:8], embedding], 1))
+    assert torch.allclose(seen[1], torch.cat([z[:, 8:12], embedding], 1))
+
+
+def test_deep_gives_every_block_the_whole_z_and_the_embedding():
+    G = BigGANGenerator(latent_dim=6, embed_dim=5, num_classes=4, resolution=16, g_width=4,
+                        g_blocks=[[1, 4, 4], [1, 4, 2]], attention_block=-1, deep=True)
+    seen, inputs = _record_conditions(G)
+    z, y = torch.randn(2, 6), torch.tensor([2, 1])
+    G(z, y)
+    expected = torch.cat([z, G.embedding.weight.t()[y]], 1)
+    assert torch.allclose(inputs[0], expected)
+    assert all(torch.allclose(c, expected) for c in seen)
+
+
+def test_latent_chunks_must_divide():
+    with pytest.raises(ValueError, match="not divisible by 3"):
+        BigGANGenerator(latent_dim=10, resolution=16, g_blocks=[[1, 4, 4], [1, 4, 4]])
+
+
+def _zero_residual(block, last_conv):
+    """Replace the residual branch's last convolution by one that outputs zeros (a spectrally normalised
+    zero weight would divide by σ = 0)."""
+    conv = getattr(block, last_conv)
+    zero = torch.nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, padding=conv.padding)
+    torch.nn.init.zeros_(zero.weight)
+    torch.nn.init.zeros_(zero.bias)
+    setattr(block, last_conv, zero)
+
+
+def test_deep_block_skip_keeps_the_first_channels_then_upsamples():
+    block = DeepGBlock(8, 4, condition_dim=3, upsample=True, norm={"norm_stats": "batch", "n_stats": 51,
+                                                                    "eps": 1e-5}, sn_eps=1e-8)
+    assert block.conv_0.out_channels == 2 and block.conv_3.in_channels == 2  # bottleneck C/4
+    _zero_residual(block, "conv_3")
+    x = torch.randn(2, 8, 3, 3)
+    out = block(x, torch.randn(2, 3), 1.0)
+    expected = x[:, :4].repeat_interleave(2, 2).repeat_interleave(2, 3)  # nearest-neighbour x2 by hand
+    assert torch.allclose(out, expected, atol=1e-6)
+
+
+def test_gblock_skip_is_a_1x1_convolution_of_the_upsampled_input():
+    block = GBlock(4, 2, condition_dim=3, upsample=True, norm={"norm_stats": "batch", "n_stats": 51, "eps": 1e-5},
+                   sn_eps=1e-8).eval()
+    _zero_residual(block, "conv_1")
+    x = torch.randn(2, 4, 3, 3)
+    up = x.repeat_interleave(2, 2).repeat_interleave(2, 3)
+    raw, u, v = block.skip.weight_orig.detach()[:, :, 0, 0], block.skip.weight_u, block.skip.weight_v
+    w = raw / (u @ raw @ v)  # spectral norm in eval: W / σ with σ = uᵀ W v from the stored vectors
+    expected = torch.einsum("oc,nchw->nohw", w, up) + block.skip.bias.detach()[None, :, None, None]
+    assert torch.allclose(block(x, torch.randn(2, 3), 1.0), expected, atol=1e-5)
+
+
+def test_generator_loss_adds_the_modified_orthogonal_regulariser():
+    model = tiny()
+    G, D = model["generator"], model["discriminator"]
+    objective = BigGANObjective(orthogonal_beta=0.5)
+    batch = {"image": torch.rand(4, 1, 16, 16) * 2 - 1, "label": torch.tensor([0, 1, 2, 3])}
+    torch.manual_seed(3)
+    got = objective.losses("generator", batch, {"generator": G, "discriminator": D})
+    torch.manual_seed(3)
+    fake = G(torch.randn(4, G.latent.shape[0]), batch["label"])
+    adversarial = -D(fake, batch["label"]).mean()
+    ortho = 0.0
+    for name, param in G.named_parameters():  # by hand: every raw conv/linear weight but the embedding
+        if name.endswith("weight_orig"):
+            w = param.detach().reshape(param.shape[0], -1)
+            gram = w @ w.t()
+            ortho += (gram - torch.diag(torch.diag(gram))).pow(2).sum().item()
+    assert len(regularised_weights(G)) == sum(n.endswith("weight_orig") for n, _ in G.named_parameters())
+    assert got.logs["g_ortho"].item() == pytest.approx(0.5 * ortho, rel=1e-4)
+    assert got.updates["generator"].item() == pytest.approx(adversarial.item() + 0.5 * ortho, rel=1e-4, abs=1e-5)
+
+
+def test_discriminator_loss_is_the_hinge():
+    model = tiny()
+    G, D = model["generator"], model["discriminator"]
+    batch = {"image": torch.rand(4, 1, 16, 16) * 2 - 1, "label": torch.tensor([0, 1, 2, 3])}
+    torch.manual_seed(5)
+    got = BigGANObjective().losses("discriminator", batch, {"generator": G, "discriminator": D})
+    torch.manual_seed(5)
+    fake = G(torch.randn(4, G.latent.shape[0]), batch["label"])
+    real_l, fake_l = D(batch["image"], batch["label"]), D(fake, batch["label"])
+    expected = sum(max(0.0, 1 - v) for v in real_l.tolist()) / 4 + sum(max(0.0, 1 + v) for v in fake_l.tolist()) / 4
+    assert got.updates["discriminator"].item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_training_step_makes_two_d_updates_and_one_g_update():
+    model = tiny()
+    images, labels = torch.rand(16, 1, 16, 16) * 2 - 1, torch.arange(16) % 10
+    trainer = Trainer(dict(model.components), BigGANObjective(), TensorBatches({"image": images, "label": labels}, 4,
+                                                                                seed=0))
+    trainer.train_step()
+    steps = {name: max(int(s["step"]) for s in opt.state_dict()["state"].values())
+             for name, opt in trainer.optimizers.items()}
+    assert steps == {"discriminator": 2, "generator": 1}
+
+
+@pytest.mark.parametrize("t", [0.25, 0.5, 1.5])
+def test_resampling_truncation_keeps_every_value_within_the_threshold(t):
+    G = tiny()["generator"]
+    z = G.sample_latent(4000, generator=torch.Generator().manual_seed(0), truncation=t)
+    assert z.abs().max() <= t
+    # resampled, not clipped: no mass piles up at ±t, and the spread is the truncated normal's
+    assert (z.abs() > 0.999 * t).float().mean() < 0.01
+    a = t
+    phi = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
+    mass = math.erf(a / math.sqrt(2))
+    expected_var = 1 - 2 * a * phi / mass  # variance of N(0,1) truncated to [-a, a]
+    assert z.var().item() == pytest.approx(expected_var, rel=0.05)
+
+
+def test_scaled_truncation_is_the_tf_hub_modules():
+    G = tiny(truncation_mode="scaled")["generator"]
+    z = G.sample_latent(4000, generator=torch.Generator().manual_seed(0), truncation=0.5)
+    assert z.abs().max() <= 1.0 and z.abs().max() > 0.9  # truncnorm(-2, 2) × 0.5
+
+
+def test_generate_with_truncation_draws_truncated_latents_and_restores():
+    model = tiny()
+    G = model.sampler
+    images = model.generate(6, seed=0, truncation=0.3)
+    gen = torch.Generator().manual_seed(0)
+    z = G.sample_latent(6, generator=gen, truncation=0.3)
+    c = G.sample_condition(6, generator=gen)
+    assert z.abs().max() <= 0.3
+    with torch.no_grad():
+        assert torch.allclose(images, G(z, c), atol=1e-5)
+    assert G.sampling_truncation is None
+    with pytest.raises(InputValueError, match="truncation must be a number > 0"):
+        model.generate(2, truncation=-1.0)
+
+
+def test_class_interpolation_blends_embeddings_with_z_fixed():
+    model = tiny()
+    G = model.sampler
+    strip = model.interpolate_classes(2, 7, steps=5, seed=4)
+    z = G.sample_latent(1, generator=torch.Generator().manual_seed(4)).expand(2, -1)
+    with torch.no_grad():
+        ends = G(z, torch.tensor([2, 7]))
+        middle = G.synthesize(z[:1], (torch.eye(10)[2] + torch.eye(10)[7])[None] / 2)
+    assert torch.allclose(strip[0], ends[0], atol=1e-6) and torch.allclose(strip[-1], ends[1], atol=1e-6)
+    assert torch.allclose(strip[2], middle[0], atol=1e-6)
+    assert (strip[2] - strip[0]).abs().max() > 1e-4
+    with pytest.raises(InputValueError, match="classes must be integers"):
+        model.interpolate_classes(0, 10)
+
+
+def test_latent_interpolation_fixes_the_class():
+    model = tiny()
+    G = model.sampler
+    strip = model.interpolate_latents(3, steps=4, seed=1, method="linear")
+    za, zb = G.sample_latent(2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = G(torch.stack([za, za + (zb - za) / 3, za + 2 * (zb - za) / 3, zb]), torch.full((4,), 3))
+    assert torch.allclose(strip, expected, atol=1e-5)
+
+
+def test_short_training_moves_the_samples_towards_the_digits():
+    """A short run on 16 px digits (about 10 s on one core): the pixel histogram of the samples moves most
+    of the way to the digits' (mostly background at −1, strokes near 1), which the untrained generator's
+    is far from (the check rejects it)."""
+    torch.manual_seed(0)
+    model = zoo.create("biggan", config=TEST_CONFIG)
+    images, labels = load_digits_tensors(16, "train")
+    objective = BigGANObjective(lr=2e-3, d_lr=2e-3, ema_start=10 ** 9)  # a faster lr for a short test
+    trainer = Trainer(dict(model.components), objective, TensorBatches({"image": images, "label": labels}, 16, seed=0))
+    G = model["generator"]
+
+    def histogram_gap():
+        G.eval()
+        with torch.no_grad():
+            x = G(G.sample_latent(200, generator=torch.Generator().manual_seed(0)), torch.arange(200) % 10)
+        G.train()
+        return (torch.histc(x, 8, -1, 1) / x.numel() - torch.histc(images, 8, -1, 1) / images.numel()).abs().sum().item()
+
+    before = histogram_gap()
+    for _ in range(STEPS):
+        trainer.train_step()
+    after = histogram_gap()
+    assert before > 0.6  # the untrained generator's greys are far from the digits' (the check can fail)
+    assert after < 0.3 * before, (before, after)
+
+
+STEPS = 60
+
+
+def test_cached_spectral_norm_follows_weight_changes_and_equals_the_hook():
+    """The eval-time cache of W / σ: equal to torch's hook, and recomputed when the weight changes in place
+    (an EMA update) — a stale cache would keep the old output."""
+    G = tiny()["generator"]
+    z, y = torch.randn(2, G.latent.shape[0]), torch.tensor([1, 2])
+    with torch.no_grad():
+        before = G(z, y)
+        G.blocks[0].conv_0.weight_orig.mul_(-1.0)  # flips that layer's output sign
+        after = G(z, y)
+    with torch.enable_grad():  # with gradients the hook runs uncached: the reference
+        reference = G(z, y).detach()
+    assert torch.allclose(after, reference, atol=1e-6)
+    assert (after - before).abs().max() > 1e-4
+
+
+def test_to_rgb_computes_only_the_kept_channels_exactly():
+    from zoo_plugins.biggan.fast_eval import first_channels_conv2d
+    from zoo.nn import sn
+
+    conv = sn(torch.nn.Conv2d(6, 8, 3, padding=1)).eval()
+    x = torch.randn(2, 6, 5, 5)
+    with torch.no_grad():
+        full = conv(x)
+        assert torch.allclose(first_channels_conv2d(conv, x, 3), full[:, :3], atol=1e-6)
