@@ -20,7 +20,9 @@ from zoo_plugins.biggan.networks import BigGANGenerator  # noqa: E402
 
 # 4 -> 8 -> 16 -> 32 px; widths 64, 64, 32, 16, 8, 4 (channel_width 4); attention at 16 channels
 LAYERS = [(False, 16, 16), (True, 16, 8), (False, 8, 4), (True, 4, 2), (True, 2, 1)]
-TRUNCATIONS = (0.02, 0.3, 0.45, 0.5, 0.87, 1.0)  # 0.3 / (1/50) rounds to 14.999...: the port's own index
+# grid points (0.02, 0.5, 1), off-grid points away from midpoints (where the blend's order matters), and
+# 0.3, whose 0.3 / (1/50) rounds to 14.999...: the port's own index
+TRUNCATIONS = (0.02, 0.3, 0.455, 0.5, 0.873, 1.0)
 
 
 def official_model(seed: int = 0):
@@ -169,3 +171,42 @@ def test_zoo_load_of_a_converted_folder_matches(converted, tmp_path):
     with torch.no_grad():
         expected = official(z, torch.eye(5)[[0, 1, 2]], 0.5)
     assert torch.allclose(images, expected, atol=1e-5, rtol=0)
+
+
+def test_breakage_textbook_interpolation_of_the_statistics_is_caught(converted, monkeypatch):
+    """Breakage check: blending the neighbouring statistics the textbook way (fraction to the upper point)
+    instead of the port's way moves the outputs well past 1e-5 off the grid and off its midpoints (0.455:
+    3/4 of the way), so the equality test above would catch it; on a grid point (0.5) both agree."""
+    import zoo_plugins.biggan.norms as norms
+
+    official, ours, _ = converted
+
+    def textbook(means, variances, truncation):
+        position = truncation * (means.shape[0] - 1)
+        lo = int(position)
+        hi = min(lo + 1, means.shape[0] - 1)
+        w = position - lo
+        return means[lo] * (1 - w) + means[hi] * w, variances[lo] * (1 - w) + variances[hi] * w
+
+    monkeypatch.setattr(norms, "statistics_at", textbook)
+    z, classes = torch.randn(2, 8) * 0.455, torch.eye(5)[[1, 2]]
+    with torch.no_grad():
+        assert (ours.synthesize(z, classes, 0.455) - official(z, classes, 0.455)).abs().max() > 1e-4
+        assert torch.allclose(ours.synthesize(z, classes, 0.5), official(z, classes, 0.5), atol=1e-5)
+
+
+def test_breakage_unpermuted_projection_is_caught(converted):
+    """Breakage check: loading gen_z's rows in TF's (h, w, c) order as they come gives other images."""
+    official, ours, _ = converted
+    import copy
+
+    broken = copy.deepcopy(ours)
+    state = broken.state_dict()
+    order = tf_rows_to_ours(64)
+    inverse = torch.argsort(order)
+    for key in ("project.weight_orig", "project.weight_u", "project.bias"):
+        state[key] = state[key][inverse]  # back to the file's order
+    broken.load_state_dict(state)
+    z, classes = torch.randn(2, 8) * 0.5, torch.eye(5)[[0, 4]]
+    with torch.no_grad():
+        assert (broken.synthesize(z, classes, 0.5) - official(z, classes, 0.5)).abs().max() > 1e-3
