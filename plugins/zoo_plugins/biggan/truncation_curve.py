@@ -2,7 +2,8 @@
 the truncation threshold goes from 0.1 to 2.0, measured with the digits judge; and a per-class grid.
 
     python -m zoo_plugins.biggan.truncation_curve biggan.digits-32 --n 2000 --seed 0 \\
-        --plot docs/biggan-truncation.png --grid docs/biggan-classes.png --json docs/biggan-truncation.json
+        --plot docs/images/biggan-truncation.png --grid docs/images/biggan-classes.png \\
+        --interpolation docs/images/biggan-interpolation.png --json docs/images/biggan-truncation.json
 
 Smaller thresholds trade variety (Fréchet grows) for fidelity (the IS-style score, whose confident-
 class term rises); the untruncated sampler is the point "none". Drawn with Pillow (no matplotlib here).
@@ -105,6 +106,19 @@ def class_grid(model, path, per_class: int = 10, seed: int = 0, truncation: floa
     return save_grid(images, path, value_range=model.sampler.output.value_range, nrow=per_class, scale=scale)
 
 
+def interpolation_grid(model, path, steps: int = 8, seed: int = 0, scale: int = 2):
+    """Rows 1-5: class interpolation (one z, the class vector blended from a to b); rows 6-10: latent
+    interpolation (slerp between two z, the class fixed)."""
+    import torch
+
+    from zoo.images import save_grid
+
+    rows = [model.interpolate_classes(a, b, steps, seed=seed + i) for i, (a, b) in
+            enumerate(((0, 6), (1, 7), (3, 8), (4, 9), (2, 5)))]
+    rows += [model.interpolate_latents(label, steps, seed=seed + label) for label in (0, 2, 4, 6, 8)]
+    return save_grid(torch.cat(rows), path, value_range=model.sampler.output.value_range, nrow=steps, scale=scale)
+
+
 def main(argv=None) -> int:
     import zoo
 
@@ -115,9 +129,12 @@ def main(argv=None) -> int:
     parser.add_argument("--plot")
     parser.add_argument("--grid")
     parser.add_argument("--grid-truncation", type=float, default=None)
+    parser.add_argument("--interpolation", help="PNG of class and latent interpolation strips")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     model = zoo.load(args.name)
+    if args.interpolation:
+        print(f"wrote {interpolation_grid(model, args.interpolation, seed=args.seed)}")
     if args.grid:
         print(f"wrote {class_grid(model, args.grid, seed=args.seed, truncation=args.grid_truncation)}")
     rows = measure(model, n=args.n, seed=args.seed)
