@@ -36,7 +36,7 @@ def regularised_weights(generator: nn.Module) -> list[Tensor]:
 
 class BigGANObjective(Objective):
     def __init__(self, d_steps: int = 2, lr: float = 2e-4, d_lr: float = 2e-4, beta1: float = 0.0,
-                 beta2: float = 0.999, orthogonal_beta: float = 1e-4, ema_decay: float = 0.999,
+                 beta2: float = 0.999, orthogonal_beta: float = 1e-4, ema_decay: float = 0.995,
                  ema_start: int = 500) -> None:
         if d_steps < 1:
             raise ValueError(f"d_steps must be >= 1, got {d_steps}")
