@@ -291,3 +291,18 @@ def test_to_rgb_computes_only_the_kept_channels_exactly():
     with torch.no_grad():
         full = conv(x)
         assert torch.allclose(first_channels_conv2d(conv, x, 3), full[:, :3], atol=1e-6)
+
+
+def test_cli_generate_with_label_and_truncation(tmp_path, capsys):
+    from zoo.cli import main
+    from zoo.hub.layout import save_pretrained
+
+    save_pretrained(tiny(), tmp_path / "tiny")
+    out = tmp_path / "threes.png"
+    assert main(["generate", f"local-dir:{tmp_path / 'tiny'}", "-n", "4", "--label", "3", "--truncation", "0.5",
+                 "-o", str(out)]) == 0
+    assert out.is_file()
+    assert main(["generate", f"local-dir:{tmp_path / 'tiny'}", "-n", "2", "--truncation", "0", "-o", str(out)]) == 2
+    assert "zoo: error: --truncation must be > 0, got 0.0" in capsys.readouterr().err
+    assert main(["generate", "dcgan.digits-32", "-n", "2", "--truncation", "0.5", "-o", str(out)]) == 2
+    assert "does not support the truncation trick; drop --truncation" in capsys.readouterr().err
