@@ -168,20 +168,15 @@ class BigGANGenerator(Generator):
         `truncation` picks the per-truncation norm statistics of the official files (default 1)."""
         t = 1.0 if truncation is None else float(truncation)
         embedding = self.embedding(class_vector)
-        if self.deep:
-            conditions = None
-            h = self.project(torch.cat([z, embedding], 1))
-            condition = torch.cat([z, embedding], 1)
-        else:
+        if self.deep:  # [z, embedding] into the projection and, whole, into every block
+            whole = torch.cat([z, embedding], 1)
+            h, conditions = self.project(whole), iter(lambda: whole, None)
+        else:  # chunk 0 into the projection, chunk i + 1 with the embedding into block i
             zs = z.split(self.chunk, dim=1)
-            h = self.project(zs[0])
-            conditions = iter([torch.cat([part, embedding], 1) for part in zs[1:]])
+            h, conditions = self.project(zs[0]), iter([torch.cat([part, embedding], 1) for part in zs[1:]])
         h = h.view(z.shape[0], self.base_width, 4, 4)
         for layer in self.blocks:
-            if isinstance(layer, SelfAttention):
-                h = layer(h)
-                continue
-            h = layer(h, condition if conditions is None else next(conditions), t)
+            h = layer(h) if isinstance(layer, SelfAttention) else layer(h, next(conditions), t)
         h = first_channels_conv2d(self.to_rgb, F.relu(self.out_norm(h, None, t)), self.channels)
         return torch.tanh(h)
 
