@@ -306,3 +306,10 @@ def test_cli_generate_with_label_and_truncation(tmp_path, capsys):
     assert "zoo: error: --truncation must be > 0, got 0.0" in capsys.readouterr().err
     assert main(["generate", "dcgan.digits-32", "-n", "2", "--truncation", "0.5", "-o", str(out)]) == 2
     assert "does not support the truncation trick; drop --truncation" in capsys.readouterr().err
+
+
+def test_upsample2x_is_nearest_neighbour_bit_for_bit():
+    from zoo_plugins.biggan.networks import upsample2x
+
+    x = torch.randn(2, 3, 4, 5)
+    assert torch.equal(upsample2x(x), x.repeat_interleave(2, 2).repeat_interleave(2, 3))
