@@ -313,3 +313,17 @@ def test_upsample2x_is_nearest_neighbour_bit_for_bit():
 
     x = torch.randn(2, 3, 4, 5)
     assert torch.equal(upsample2x(x), x.repeat_interleave(2, 2).repeat_interleave(2, 3))
+
+
+def test_shipped_model_draws_the_asked_digit_also_truncated():
+    from zoo.metrics.digits_judge import DigitsJudge
+
+    model = zoo.load("biggan.digits-32")
+    judge = DigitsJudge.pretrained()
+    labels = torch.arange(200) % 10
+    for truncation in (None, 0.5):
+        extra = {} if truncation is None else {"truncation": truncation}
+        predicted = judge.logits(model.generate(200, seed=1, c=labels, **extra)).argmax(1)
+        assert (predicted == labels).float().mean() >= 0.95, truncation
+    shuffled = labels[torch.randperm(200, generator=torch.Generator().manual_seed(0))]
+    assert (predicted == shuffled).float().mean() < 0.3  # the check rejects a generator that ignores y
