@@ -327,3 +327,113 @@ def test_shipped_model_draws_the_asked_digit_also_truncated():
         assert (predicted == labels).float().mean() >= 0.95, truncation
     shuffled = labels[torch.randperm(200, generator=torch.Generator().manual_seed(0))]
     assert (predicted == shuffled).float().mean() < 0.3  # the check rejects a generator that ignores y
+
+
+def _sn_by_hand(conv):
+    w = conv.weight_orig.detach()
+    return w / (conv.weight_u @ w.flatten(1) @ conv.weight_v)
+
+
+def test_dblock_by_hand():
+    """Pre-activation block: ReLU, conv3, ReLU, conv3, 2x2 average pool; skip: conv1 then pool. The first
+    block: no leading ReLU, skip pooled before its convolution."""
+    from zoo_plugins.biggan.networks import DBlock
+
+    x = torch.randn(2, 3, 6, 6)
+    for preactivation in (True, False):
+        block = DBlock(3, 4, downsample=True, preactivation=preactivation, sn_eps=1e-8).eval()
+        c0, c1, sk = (_sn_by_hand(m) for m in (block.conv_0, block.conv_1, block.skip))
+        h = F.relu(x) if preactivation else x
+        h = F.conv2d(F.relu(F.conv2d(h, c0, block.conv_0.bias, padding=1)), c1, block.conv_1.bias, padding=1)
+        h = F.avg_pool2d(h, 2)
+        if preactivation:
+            s = F.avg_pool2d(F.conv2d(x, sk, block.skip.bias), 2)
+        else:
+            s = F.conv2d(F.avg_pool2d(x, 2), sk, block.skip.bias)
+        with torch.no_grad():
+            assert torch.allclose(block(x), h + s, atol=1e-5), preactivation
+    same = DBlock(4, 4, downsample=False, preactivation=True, sn_eps=1e-8)
+    assert same.skip is None  # an identity skip where shapes agree
+
+
+def test_discriminator_is_relu_sum_then_projection():
+    D = BigGANDiscriminator(num_classes=3, resolution=16, d_width=2, d_blocks=[[1, 2], [0, 2]], d_attention_block=-1)
+    D.eval()
+    x, y = torch.rand(2, 1, 16, 16) * 2 - 1, torch.tensor([0, 2])
+    with torch.no_grad():
+        h = F.relu(D.blocks(x)).sum(dim=(2, 3))
+        expected = D.head.psi(h).squeeze(1) + (D.head.embed(y) * h).sum(1)
+        assert torch.allclose(D(x, y), expected, atol=1e-5)
+
+
+def test_orthogonal_init_gives_orthonormal_rows_and_zero_biases():
+    G = BigGANGenerator(latent_dim=12, resolution=16, g_width=2, g_blocks=[[1, 4, 4], [1, 4, 2]], attention_block=-1)
+    conv = G.blocks[0].conv_0  # 8 -> 8 channels, 3x3: rows (8) <= columns (72): orthonormal rows
+    w = conv.weight_orig.detach().flatten(1)
+    assert torch.allclose(w @ w.t(), torch.eye(8), atol=1e-5)
+    assert torch.equal(conv.bias.detach(), torch.zeros(8))
+    e = G.embedding.weight.detach()  # (embed_dim 128, 10 classes): orthonormal columns
+    assert torch.allclose(e.t() @ e, torch.eye(10), atol=1e-5)
+
+
+def test_make_norm_forms():
+    from zoo_plugins.biggan.norms import (BatchStatsConditionalNorm, BatchStatsNorm, TruncationStatsBatchNorm2d,
+                                          make_norm)
+
+    assert isinstance(make_norm("batch", 4, 3, 51, 1e-5), BatchStatsConditionalNorm)
+    assert isinstance(make_norm("batch", 4, None, 51, 1e-5), BatchStatsNorm)
+    official = make_norm("per_truncation", 4, 3, 7, 1e-4)
+    assert isinstance(official, TruncationStatsBatchNorm2d) and official.running_means.shape == (7, 4)
+    assert official.eps == 1e-4 and official.gain.in_features == 3
+    plain = make_norm("per_truncation", 4, None, 7, 1e-4)
+    assert torch.equal(plain.weight.detach(), torch.ones(4)) and torch.equal(plain.bias.detach(), torch.zeros(4))
+    with pytest.raises(ValueError, match="norm_stats must be"):
+        make_norm("instance", 4, 3, 51, 1e-5)
+
+
+def test_per_truncation_norm_by_hand():
+    from zoo_plugins.biggan.norms import TruncationStatsBatchNorm2d, statistics_at
+
+    norm = TruncationStatsBatchNorm2d(3, condition_dim=2, n_stats=3, eps=1e-4).eval()
+    with torch.no_grad():
+        norm.running_means.copy_(torch.tensor([[0.0, 1, 2], [3, 4, 5], [6, 7, 8]]))
+        norm.running_vars.copy_(torch.tensor([[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]))
+    # t = 0.75 on the grid 0, 0.5, 1: index 1, fraction 0.5 -> the blend of rows 1 and 2
+    mean, var = statistics_at(norm.running_means, norm.running_vars, 0.75)
+    assert torch.allclose(mean, torch.tensor([4.5, 5.5, 6.5])) and torch.allclose(var, torch.tensor([5.5, 6.5, 7.5]))
+    # t = 0.6: fraction 0.2 goes to row 1 (the port's order), 0.8 to row 2
+    mean, _ = statistics_at(norm.running_means, norm.running_vars, 0.6)
+    assert torch.allclose(mean, torch.tensor([3 * 0.2 + 6 * 0.8, 4 * 0.2 + 7 * 0.8, 5 * 0.2 + 8 * 0.8]))
+    x, c = torch.randn(2, 3, 2, 2), torch.randn(2, 2)
+    gain = 1 + c @ _sn_by_hand(norm.gain).t()
+    bias = c @ _sn_by_hand(norm.bias).t()
+    mean, var = torch.tensor([4.5, 5.5, 6.5]), torch.tensor([5.5, 6.5, 7.5])
+    expected = (x - mean[None, :, None, None]) / (var[None, :, None, None] + 1e-4).sqrt() * gain[:, :, None, None] \
+        + bias[:, :, None, None]
+    with torch.no_grad():
+        assert torch.allclose(norm(x, c, 0.75), expected, atol=1e-5)
+    with pytest.raises(ValueError, match=r"truncation in \(0, 1\]"):
+        statistics_at(norm.running_means, norm.running_vars, 1.5)
+
+
+def test_objective_defaults_and_checks():
+    objective = BigGANObjective()
+    groups = {g.name: g for g in objective.update_groups()}
+    assert groups["generator"].optimizer.lr == 2e-4 and groups["discriminator"].optimizer.lr == 2e-4
+    assert groups["generator"].roles == ("generator",) and groups["discriminator"].roles == ("discriminator",)
+    assert (objective.ema.decay, objective.ema.start_step) == (0.995, 500)
+    assert BigGANObjective(lr=5e-5, d_lr=2e-4).g_opt.lr == 5e-5  # the paper's 128 px rates are expressible
+    with pytest.raises(ValueError, match="d_steps must be >= 1"):
+        BigGANObjective(d_steps=0)
+
+
+def test_truncation_arguments_are_checked():
+    model = tiny()
+    for bad in (0, -0.5, True, "0.5"):
+        with pytest.raises(InputValueError, match="truncation must be a number > 0"):
+            model.generate(2, truncation=bad)
+    scaled = tiny(truncation_mode="scaled")
+    with pytest.raises(InputValueError, match=r"take a truncation in \(0, 1\]"):
+        scaled.generate(2, truncation=1.5)
+    z = scaled.sampler.sample_latent(1000, generator=torch.Generator().manual_seed(0))
+    assert z.abs().max() > 2.5  # no truncation asked: plain N(0, I)
