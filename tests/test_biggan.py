@@ -145,6 +145,8 @@ def test_generator_loss_adds_the_modified_orthogonal_regulariser():
             ortho += (gram - torch.diag(torch.diag(gram))).pow(2).sum().item()
     assert len(regularised_weights(G)) == sum(n.endswith("weight_orig") for n, _ in G.named_parameters())
     assert got.logs["g_ortho"].item() == pytest.approx(0.5 * ortho, rel=1e-4)
+    assert set(got.logs) == {"g_loss", "g_ortho"}
+    assert got.logs["g_loss"].item() == pytest.approx(adversarial.item(), rel=1e-4, abs=1e-6)
     assert got.updates["generator"].item() == pytest.approx(adversarial.item() + 0.5 * ortho, rel=1e-4, abs=1e-5)
 
 
@@ -159,6 +161,9 @@ def test_discriminator_loss_is_the_hinge():
     real_l, fake_l = D(batch["image"], batch["label"]), D(fake, batch["label"])
     expected = sum(max(0.0, 1 - v) for v in real_l.tolist()) / 4 + sum(max(0.0, 1 + v) for v in fake_l.tolist()) / 4
     assert got.updates["discriminator"].item() == pytest.approx(expected, rel=1e-5)
+    assert got.logs["d_loss"].item() == pytest.approx(expected, rel=1e-5)
+    assert got.logs["d_real"].item() == pytest.approx(real_l.mean().item(), rel=1e-5, abs=1e-6)
+    assert got.logs["d_fake"].item() == pytest.approx(fake_l.mean().item(), rel=1e-5, abs=1e-6)
 
 
 def test_a_training_step_makes_two_d_updates_and_one_g_update():

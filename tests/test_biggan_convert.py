@@ -90,6 +90,13 @@ def test_integer_labels_are_one_hot_class_vectors(converted):
     assert torch.allclose(got, expected, atol=1e-5, rtol=0)
 
 
+def test_no_truncation_means_the_statistics_at_1(converted):
+    official, ours, _ = converted
+    z = torch.randn(2, 8)
+    with torch.no_grad():
+        assert torch.allclose(ours(z, torch.tensor([3, 1])), official(z, torch.eye(5)[[3, 1]], 1.0), atol=1e-5)
+
+
 def test_the_statistics_of_the_truncation_are_used(converted):
     """Breakage check: the same z at two truncations must differ (the statistics are read at all)."""
     _, ours, _ = converted
