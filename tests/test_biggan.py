@@ -442,3 +442,17 @@ def test_truncation_arguments_are_checked():
         scaled.generate(2, truncation=1.5)
     z = scaled.sampler.sample_latent(1000, generator=torch.Generator().manual_seed(0))
     assert z.abs().max() > 2.5  # no truncation asked: plain N(0, I)
+
+
+def test_biggan_deep_configuration_trains_too():
+    """deep=true with batch statistics is a trainable BigGAN-deep (the official files use per-truncation
+    statistics, which have no training form)."""
+    model = zoo.create("biggan", config={**TEST_CONFIG, "deep": True, "g_blocks": [[1, 8, 8], [1, 8, 4]]})
+    G = model["generator"]
+    assert all(isinstance(b, DeepGBlock) for b in G.blocks if not isinstance(b, SelfAttention))
+    images, labels = torch.rand(8, 1, 16, 16) * 2 - 1, torch.arange(8) % 10
+    trainer = Trainer(dict(model.components), BigGANObjective(), TensorBatches({"image": images, "label": labels}, 4,
+                                                                                seed=0))
+    before = G.project.weight_orig.detach().clone()
+    logs = trainer.train_step()
+    assert math.isfinite(logs["g_loss"]) and not torch.equal(before, G.project.weight_orig.detach())
