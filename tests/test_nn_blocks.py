@@ -68,6 +68,20 @@ def test_spectral_norm_converges_to_the_largest_singular_value_and_eval_keeps_u_
     assert {"weight_orig", "weight_u", "weight_v"} <= set(layer.state_dict())  # the checkpoint layout
 
 
+def test_spectral_norm_modules_deepcopy_after_training_steps():
+    """An EMA copy taken mid-training (copy.deepcopy) works, and trains nothing by accident."""
+    import copy
+
+    torch.manual_seed(4)
+    layer = sn_linear(3, 2)
+    x = torch.randn(5, 3)
+    layer(x).pow(2).sum().backward()  # the normalised weight was part of a graph
+    assert layer.weight_orig.grad is not None and layer.weight.grad_fn is None
+    twin = copy.deepcopy(layer).eval()
+    layer.eval()
+    assert torch.equal(twin(x), layer(x)) and twin.weight_u is not layer.weight_u
+
+
 def test_sn_passes_eps_and_iterations_to_torch():
     layer = sn_linear(3, 2, eps=1e-4, n_power_iterations=2)
     hook = next(iter(layer._forward_pre_hooks.values()))
@@ -76,18 +90,42 @@ def test_sn_passes_eps_and_iterations_to_torch():
     assert sn_conv2d(2, 3, 1, bias=False).bias is None
 
 
+def test_sn_constructors_defaults_and_arguments():
+    """One power iteration and eps 1e-12 by default (Miyato 2018; torch's defaults); layer arguments pass through."""
+    for layer in (sn(nn.Linear(2, 2)), sn_conv2d(1, 2, 3), sn_linear(3, 2), sn_embedding(4, 2)):
+        hook = next(iter(layer._forward_pre_hooks.values()))
+        assert (hook.n_power_iterations, hook.eps) == (1, 1e-12)
+    for layer in (sn_conv2d(1, 2, 3, eps=1e-4), sn_embedding(4, 2, eps=1e-4, n_power_iterations=3)):
+        hook = next(iter(layer._forward_pre_hooks.values()))
+        assert hook.eps == 1e-4 and hook.n_power_iterations == (3 if isinstance(layer, nn.Embedding) else 1)
+    assert sn_linear(3, 2, bias=False).bias is None
+    assert sn_embedding(4, 2, padding_idx=0).padding_idx == 0
+
+
+def test_has_spectral_norm_knows_both_torch_flavours():
+    from torch.nn.utils import parametrizations, parametrize
+
+    assert has_spectral_norm(parametrizations.spectral_norm(nn.Linear(2, 2)))
+    half = nn.Linear(2, 2)
+    half.weight_orig = nn.Parameter(torch.zeros(2, 2))  # a weight_orig alone is not spectral norm
+    assert not has_spectral_norm(half)
+    other = nn.Linear(2, 2)
+    parametrize.register_parametrization(other, "bias", nn.Identity())
+    assert not has_spectral_norm(other)  # parametrised, but not its weight
+
+
 def test_projection_head_uses_the_classic_spectral_norm_layout():
     head = ProjectionHead(4, num_classes=3, spectral_norm=True)
     assert {"psi.weight_orig", "psi.weight_u", "embed.weight_orig", "embed.weight_v"} <= set(head.state_dict())
 
 
 # -- self-attention ------------------------------------------------------------------------------
-def _attention_by_einsum(block, x):
+def _attention_by_einsum(block, x, pool):
     """SAGAN Sec. 3 with explicit indices: s_ji = q_j·k_i, β = softmax over i, o_j = W_out Σ_i β_ji v_i."""
     def conv1x1(layer, t):
         return torch.einsum("oc,nchw->nohw", layer.weight.reshape(layer.weight.shape[0], -1), t)
     q, k, v = conv1x1(block.query, x), conv1x1(block.key, x), conv1x1(block.value, x)
-    if block.pool:
+    if pool:
         n, c, h, w = k.shape
         k = k.reshape(n, c, h // 2, 2, w // 2, 2).amax(dim=(3, 5))
         v = v.reshape(n, v.shape[1], h // 2, 2, w // 2, 2).amax(dim=(3, 5))
@@ -111,7 +149,7 @@ def test_self_attention_matches_an_einsum_reimplementation(kwargs, value_channel
     assert has_spectral_norm(block.query) == kwargs.get("spectral_norm", True)
     with torch.no_grad():
         block.gamma.fill_(0.7)
-    assert torch.allclose(block(x), _attention_by_einsum(block, x), atol=1e-10)
+    assert torch.allclose(block(x), _attention_by_einsum(block, x, kwargs.get("pool", False)), atol=1e-10)
     # a position that differs from the others changes the output elsewhere: attention is non-local
     y = x.clone()
     y[:, :, 0, 0] += 3.0
@@ -129,6 +167,8 @@ def test_self_attention_is_the_identity_at_init_and_gamma_learns():
     assert all(getattr(block, name).bias is None for name in ("query", "key", "value", "out"))
     with pytest.raises(ValueError, match="divisible"):
         SelfAttention(12)
+    with pytest.raises(ValueError, match=r"channels \(16\) must be divisible by key_divisor \(8\) and value_divisor \(3\)"):
+        SelfAttention(16, value_divisor=3)
 
 
 # -- conditional batch norm ------------------------------------------------------------------------
@@ -153,7 +193,7 @@ def test_conditional_batch_norm_is_bn_times_one_plus_gain_plus_bias():
             expected[n, ch] = expected[n, ch] * gain[ch] + bias[ch]
     assert torch.allclose(norm(x, c), expected, atol=1e-10)
     assert norm.gain.bias is None and norm.bias.bias is None and not norm.bn.affine
-    assert norm.bn.momentum == 0.1
+    assert norm.bn.momentum == 0.1 and norm.bn.eps == 1e-3
     with pytest.raises(ValueError, match=r"condition of shape \(4, 2\)"):
         norm(x, c[:3])
 
@@ -173,6 +213,8 @@ def test_conditional_batch_norm_spectral_norm_and_gain_offset():
 
 def test_class_conditional_batch_norm_picks_each_class_gamma_and_beta():
     norm = ClassConditionalBatchNorm2d(2, num_classes=3).double().train()
+    assert (norm.bn.momentum, norm.bn.eps, norm.bn.affine) == (0.1, 1e-5, False)
+    assert ClassConditionalBatchNorm2d(2, 3, eps=1e-3, momentum=0.2).bn.momentum == 0.2
     assert torch.equal(norm.gamma.weight, torch.ones(3, 2).double()) and torch.equal(norm.beta.weight, torch.zeros(3, 2).double())
     with torch.no_grad():
         norm.gamma.weight.copy_(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))

@@ -46,6 +46,7 @@ DEFAULT_PLUGINS = {
     "icgan": "zoo_plugins.icgan",
     "infogan": "zoo_plugins.infogan",
     "biggan": "zoo_plugins.biggan",
+    "sagan": "zoo_plugins.sagan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)

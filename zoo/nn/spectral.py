@@ -12,7 +12,17 @@ from torch import nn
 
 def sn(module: nn.Module, n_power_iterations: int = 1, eps: float = 1e-12) -> nn.Module:
     """`module` with its `weight` spectrally normalised (in place; returned for chaining)."""
-    return nn.utils.spectral_norm(module, n_power_iterations=n_power_iterations, eps=eps)
+    nn.utils.spectral_norm(module, n_power_iterations=n_power_iterations, eps=eps)
+    module.register_forward_hook(_detach_cached_weight)
+    return module
+
+
+def _detach_cached_weight(module: nn.Module, args, output) -> None:
+    """torch's hook leaves W / σ of the last forward on the module as a graph tensor, which
+    copy.deepcopy refuses (an EMA copy of G made after training began; BigGAN's EMA starts late). The
+    forward pre-hook recomputes it every call and the graph keeps its own reference, so a detached
+    copy is all that needs to stay."""
+    module.weight = module.weight.detach()
 
 
 def sn_conv2d(*args, n_power_iterations: int = 1, eps: float = 1e-12, **kwargs) -> nn.Conv2d:
