@@ -217,3 +217,51 @@ def test_breakage_unpermuted_projection_is_caught(converted):
     z, classes = torch.randn(2, 8) * 0.5, torch.eye(5)[[0, 4]]
     with torch.no_grad():
         assert (broken.synthesize(z, classes, 0.5) - official(z, classes, 0.5)).abs().max() > 1e-3
+
+
+def _official_entry(name: str, url: str, digests: dict) -> None:
+    """A registry entry written like biggan.deep-128's (two files from the port's address), at `url`."""
+    from zoo import registry
+
+    files = {"checkpoint": {"filename": "biggan-deep-128-pytorch_model.bin", "sha256": digests["checkpoint"]},
+             "config": {"filename": "biggan-deep-128-config.json", "sha256": digests["config"]}}
+    ws, = registry.parse_registry({name: {"architecture": "biggan", "source": {
+        "url": url, "converter": "pytorch-pretrained-biggan", "files": files}}}, origin="test")
+    registry.catalog().by_kind["weight set"][ws.name] = ws
+
+
+def test_an_official_entry_downloads_converts_and_loads(converted, monkeypatch, tmp_path):
+    """The path of biggan.deep-128 end to end over a loopback server: both files fetched, checked against
+    their sha256, converted, cached, loaded strictly; a tampered download is refused."""
+    import hashlib
+    from pathlib import Path
+
+    from url_server import FileServer
+
+    import zoo
+    from zoo import registry
+    from zoo.errors import ChecksumError
+
+    official, _, paths = converted
+    data = {key: Path(p).read_bytes() for key, p in paths.items()}
+    digests = {key: hashlib.sha256(b).hexdigest() for key, b in data.items()}
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    served = {"/biggan/biggan-deep-128-pytorch_model.bin": data["checkpoint"],
+              "/biggan/biggan-deep-128-config.json": data["config"]}
+    try:
+        with FileServer(served) as server:
+            _official_entry("biggan.test-deep", server.url + "/biggan/", digests)
+            model = zoo.load("biggan.test-deep")
+            assert sorted(r[0] for r in server.requests) == sorted(served)
+            images = model.generate(2, seed=3, c=torch.tensor([4, 0]), truncation=0.7)
+            z = model.sampler.sample_latent(2, generator=torch.Generator().manual_seed(3), truncation=0.7)
+            with torch.no_grad():
+                assert torch.allclose(images, official(z, torch.eye(5)[[4, 0]], 0.7), atol=1e-5)
+            server.tamper = True
+            monkeypatch.setenv("HF_HOME", str(tmp_path / "fresh-cache"))  # else the conversion is reused
+            _official_entry("biggan.test-tampered", server.url + "/other/", digests)
+            server.files.update({k.replace("/biggan/", "/other/"): v for k, v in served.items()})
+            with pytest.raises(ChecksumError, match="sha256 mismatch"):
+                zoo.load("biggan.test-tampered")
+    finally:
+        registry.reset()
