@@ -45,6 +45,7 @@ DEFAULT_PLUGINS = {
     "cgan": "zoo_plugins.cgan",
     "icgan": "zoo_plugins.icgan",
     "infogan": "zoo_plugins.infogan",
+    "biggan": "zoo_plugins.biggan",
     "sagan": "zoo_plugins.sagan",
 }
 

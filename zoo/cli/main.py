@@ -32,6 +32,8 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--label", help="class label(s) for conditional models: one, or one per sample, comma-separated")
+    p.add_argument("--truncation", type=float, default=None,
+                   help="truncation trick (BigGAN): latents drawn truncated at this threshold (models that support it)")
     p.add_argument("--scale", type=int, default=2, help="enlarge the grid by this factor (default 2)")
     p.add_argument("--device", default="cpu")
     p.add_argument("-o", "--output", default="samples.png",

@@ -85,14 +85,15 @@ def cmd_generate(args) -> int:
 
     model = api.load(args.name, device=args.device)
     c = _labels(model, args.label, args.n)
+    extra = _truncation(model, getattr(args, "truncation", None))
     spec = model.sampler.output
     output = Path(args.output)
     if args.n > STREAM_ABOVE or not output.suffix:
         folder = output.with_suffix("") if output.suffix else output
-        paths = model.generate_to(folder, args.n, seed=args.seed, c=c, progress=show_progress(args))
+        paths = model.generate_to(folder, args.n, seed=args.seed, c=c, progress=show_progress(args), **extra)
         print(f"wrote {len(paths)} samples of {model.name} to {folder}/ (one file each)")
         return 0
-    samples = model.generate(args.n, seed=args.seed, c=c)
+    samples = model.generate(args.n, seed=args.seed, c=c, **extra)
     if spec.kind == "voxels":
         for path in _save_voxels(samples, output, spec.value_range, args.mesh, args.scale):
             print(f"wrote {path}")
@@ -102,6 +103,20 @@ def cmd_generate(args) -> int:
     path = save_grid(samples, output, value_range=spec.value_range, scale=args.scale)
     print(f"wrote {args.n} samples of {model.name} to {path}")
     return 0
+
+
+def _truncation(model, truncation: float | None) -> dict:
+    """--truncation: passed to generate for generators whose latent declares truncation support."""
+    if truncation is None:
+        return {}
+    from zoo.errors import ZooError
+
+    latent = model.sampler.latent
+    if latent is None or not latent.truncation:
+        raise ZooError(f"{model.name} does not support the truncation trick; drop --truncation")
+    if not truncation > 0:
+        raise ZooError(f"--truncation must be > 0, got {truncation}")
+    return {"truncation": truncation}
 
 
 def _labels(model, label: str | None, n: int):

@@ -41,5 +41,7 @@ class SelfAttention(nn.Module):
             key, value = F.max_pool2d(key, 2), F.max_pool2d(value, 2)
         key, value = key.flatten(2), value.flatten(2)  # (N, C/k, P), (N, C/v, P)
         attention = torch.softmax(query.transpose(1, 2) @ key, dim=-1)  # (N, HW, P): rows sum to 1
-        attended = (value @ attention.transpose(1, 2)).view(n, -1, h, w)
+        # (attention @ valueᵀ)ᵀ, not value @ attentionᵀ: the same product, but the transposed operand is
+        # the small (P, C/v) value rather than the (HW, P) attention map, which bmm would copy whole
+        attended = (attention @ value.transpose(1, 2)).transpose(1, 2).reshape(n, -1, h, w)
         return x + self.gamma * self.out(attended)
