@@ -1,7 +1,8 @@
 """The inpainting ablation: PSNR, SSIM and L1 inside the holes and over the whole image, for any
 inpainting weight sets and for scikit-image's `inpaint_biharmonic`, on held-out photographs with fixed
 held-out masks (the validation split of `photos-inpaint`: photographs never seen in training, each
-crop with one hole drawn from a seed of its own; rectangles and strokes measured apart).
+crop with one hole drawn from a seed of its own; rectangles and strokes measured apart; or of
+`digits-inpaint` with --dataset).
 
     python -m zoo_plugins.pggan_inpaint.evaluate biharmonic pggan-inpaint.photos-64 local-dir:runs/x \\
         --resolution 64 --n 64 --json results.json --grid docs/grid.png --grid-model pggan-inpaint.photos-64
@@ -10,7 +11,8 @@ Conventions: images quantised to 8 bits and measured on RGB (all channels, no Y 
 papers report RGB), PSNR = 10 log10(255² / MSE); SSIM is Wang et al. 2004's (zoo.metrics.psnr_ssim:
 11×11 Gaussian window, σ = 1.5), its map averaged over the whole valid region ("image") or over the
 hole pixels the valid region holds ("holes"); L1 is the mean absolute error of pixels in [0, 1]. Every
-number is the mean over images. Models fill the holes with `model.inpaint` (known pixels kept exactly).
+number is the mean over images (a PSNR of an exact fill, infinite, left out of its mean and counted as
+`exact_fills`). Models fill the holes with `model.inpaint` (known pixels kept exactly).
 """
 from __future__ import annotations
 
@@ -93,18 +95,22 @@ def method(name: str) -> Callable[[Tensor, Tensor], Tensor]:
     return lambda image, mask: model.inpaint(image, mask).float()
 
 
-def held_out(resolution: int, kind: str, n: int, seed: int = 0) -> dict[str, Tensor]:
-    from zoo.data.inpainting import PhotosInpaint
+def held_out(resolution: int, kind: str, n: int, seed: int = 0, dataset: str = "photos-inpaint") -> dict[str, Tensor]:
+    """The first n items of the dataset's validation split with holes of one kind."""
+    from zoo.data.inpainting import DigitsInpaint, PhotosInpaint
 
-    data = PhotosInpaint(resolution=resolution, split="val", seed=seed, mask_kind=kind).tensors()
+    if dataset not in ("photos-inpaint", "digits-inpaint"):
+        raise ValueError(f"dataset must be photos-inpaint or digits-inpaint, got {dataset!r}")
+    cls = PhotosInpaint if dataset == "photos-inpaint" else DigitsInpaint
+    data = cls(resolution=resolution, split="val", seed=seed, mask_kind=kind).tensors()
     return {k: v[:n] for k, v in data.items()}
 
 
-def evaluate(names: list[str], resolution: int = 64, n: int = 64, seed: int = 0,
-             batch_size: int = 16) -> dict[str, dict[str, dict[str, float]]]:
+def evaluate(names: list[str], resolution: int = 64, n: int = 64, seed: int = 0, batch_size: int = 16,
+             dataset: str = "photos-inpaint") -> dict[str, dict[str, dict[str, float]]]:
     """{method: {mask kind: {metric: mean}}} for every name (a weight set or "biharmonic")."""
     results: dict[str, dict[str, dict[str, float]]] = {}
-    sets = {label: held_out(resolution, kind, n, seed) for label, kind in MASK_KINDS.items()}
+    sets = {label: held_out(resolution, kind, n, seed, dataset) for label, kind in MASK_KINDS.items()}
     for name in names:
         fill = method(name)
         results[name] = {}
@@ -115,8 +121,21 @@ def evaluate(names: list[str], resolution: int = 64, n: int = 64, seed: int = 0,
                 mask = data["mask"][start:start + batch_size]
                 for k, v in scores(fill(image, mask), image, mask).items():
                     parts.setdefault(k, []).append(v)
-            results[name][label] = {k: round(float(torch.cat(v).mean()), 4) for k, v in parts.items()}
+            results[name][label] = summary(parts)
     return results
+
+
+def summary(parts: dict[str, list[Tensor]]) -> dict[str, float]:
+    """Means over the images. A PSNR is infinite for an exact fill (a digit's hole all background):
+    its mean leaves those out (zoo.metrics.psnr_ssim.mean_finite) and `exact_fills` counts them."""
+    from zoo.metrics.psnr_ssim import mean_finite
+
+    out = {}
+    for k, v in parts.items():
+        values = torch.cat(v)
+        out[k] = round(mean_finite(values) if k.startswith("psnr") else float(values.mean()), 4)
+    out["exact_fills"] = int(torch.isinf(torch.cat(parts["psnr_holes"])).sum())
+    return out
 
 
 def table(results: dict[str, dict[str, dict[str, float]]], labels: dict[str, str] | None = None) -> str:
@@ -131,24 +150,26 @@ def table(results: dict[str, dict[str, dict[str, float]]], labels: dict[str, str
     return "\n".join(lines)
 
 
-def picture_grid(path: str, model_name: str, resolution: int = 64, rows: int = 6, seed: int = 0) -> None:
+def picture_grid(path: str, model_name: str, resolution: int = 64, rows: int = 6, seed: int = 0,
+                 dataset: str = "photos-inpaint", scale: int = 2) -> None:
     """Rows of (masked input, biharmonic, model, ground truth), alternating rectangles and strokes."""
     from zoo.images import save_grid
 
     ours = method(model_name)
     cells = []
     for label, kind in MASK_KINDS.items():
-        data = held_out(resolution, kind, rows // 2 + rows % 2, seed)
+        data = held_out(resolution, kind, rows // 2 + rows % 2, seed, dataset)
         image, mask = data["image"], data["mask"]
         masked = torch.where(mask.bool().expand_as(image), torch.ones_like(image), image)  # holes white
         cells.append(torch.stack([masked, biharmonic(image, mask), ours(image, mask), image], 1))
     grid = torch.cat(cells)[:rows].flatten(0, 1)
-    save_grid(grid, path, nrow=4)
+    save_grid(grid, path, nrow=4, scale=scale)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m zoo_plugins.pggan_inpaint.evaluate", description=__doc__.split("\n\n")[0])
     p.add_argument("names", nargs="+", help="weight sets (anything zoo.load takes) or 'biharmonic'")
+    p.add_argument("--dataset", default="photos-inpaint", choices=("photos-inpaint", "digits-inpaint"))
     p.add_argument("--resolution", type=int, default=64)
     p.add_argument("--n", type=int, default=64, help="held-out images per mask kind (default 64)")
     p.add_argument("--seed", type=int, default=0, help="seed of the held-out crops and masks (default 0)")
@@ -156,18 +177,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--grid", help="write a picture grid (masked / biharmonic / model / truth) here")
     p.add_argument("--grid-model", help="the model of the grid (default: the first name that is not biharmonic)")
     args = p.parse_args(argv)
-    results = evaluate(args.names, resolution=args.resolution, n=args.n, seed=args.seed)
+    results = evaluate(args.names, resolution=args.resolution, n=args.n, seed=args.seed, dataset=args.dataset)
     print(table(results))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"protocol": {"dataset": "photos-inpaint", "split": "val", "resolution": args.resolution,
+            json.dump({"protocol": {"dataset": args.dataset, "split": "val", "resolution": args.resolution,
                                     "n": args.n, "seed": args.seed, "mask kinds": MASK_KINDS},
                        "results": results}, f, indent=2)
     if args.grid:
         model = args.grid_model or next((n for n in args.names if n != BASELINE), None)
         if model is None:
             p.error("--grid needs a model (--grid-model)")
-        picture_grid(args.grid, model, resolution=args.resolution)
+        picture_grid(args.grid, model, resolution=args.resolution, seed=args.seed, dataset=args.dataset)
     return 0
 
 
