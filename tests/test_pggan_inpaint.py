@@ -324,7 +324,7 @@ def test_tile_starts_overlap_by_half_and_end_flush():
     assert tile_starts(41, 16) == [0, 8, 16, 24, 25]
 
 
-def test_a_larger_image_is_filled_tile_by_tile_with_tent_weights():
+def test_a_larger_image_is_filled_tile_by_tile():
     model = _model()
     gen = torch.Generator().manual_seed(1)
     image = torch.rand(1, 3, 16, 18, generator=gen) * 2 - 1
@@ -343,6 +343,23 @@ def test_a_larger_image_is_filled_tile_by_tile_with_tent_weights():
             total[..., left:left + 16] += w2d * ref.generator(model.generator, c, (2, 4))
             weight[..., left:left + 16] += w2d
     assert torch.allclose(out[~keep], (total / weight)[~keep], atol=1e-5)
+
+
+def test_overlapping_tiles_are_weighted_by_a_tent_centred_on_each_tile(monkeypatch):
+    model = _model()
+    calls = []
+
+    def two_tiles(z, c):  # the first tile fills with 0.5, the second with -0.5
+        calls.append(c.shape)
+        return torch.full((c.shape[0], 3, 16, 16), 0.5 if len(calls) == 1 else -0.5)
+
+    monkeypatch.setattr(model.generator, "forward", two_tiles)
+    image = torch.zeros(1, 3, 16, 18)
+    out = model.inpaint(image, torch.ones(1, 1, 16, 18))
+    assert len(calls) == 2
+    t = [min(i + 1, 16 - i) for i in range(16)]  # 1, 2, ..., 8, 8, ..., 1
+    want = [0.5, 0.5] + [(0.5 * t[j] - 0.5 * t[j - 2]) / (t[j] + t[j - 2]) for j in range(2, 16)] + [-0.5, -0.5]
+    assert torch.allclose(out[0, :, 7], torch.tensor(want).expand(3, 18), atol=1e-6)
 
 
 def test_a_smaller_image_is_padded_by_reflection_and_cropped_back():
