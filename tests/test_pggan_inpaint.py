@@ -289,12 +289,29 @@ def test_fresh_masks_draw_new_holes_from_torchs_seed():
     batch = {"image": image, "mask": torch.zeros(4, 1, 16, 16)}
     obj = PGGANInpaintObjective(mask_kind="rectangle")
     torch.manual_seed(5)
-    first = obj.holes(batch)
+    first = obj.inputs(batch)[1]
     torch.manual_seed(5)
-    again = obj.holes(batch)
+    again = obj.inputs(batch)[1]
     assert torch.equal(first, again) and first.shape == (4, 1, 16, 16)
     assert (first.flatten(1).sum(1) >= 16).all(), "every image gets a hole (a quarter to a half of each side)"
-    assert torch.equal(PGGANInpaintObjective(fresh_masks=False).holes(batch), batch["mask"])
+    assert torch.equal(PGGANInpaintObjective(fresh_masks=False).inputs(batch)[1], batch["mask"])
+
+
+def test_augment_turns_images_and_masks_alike_by_the_squares_eight_symmetries():
+    image = torch.arange(2 * 9, dtype=torch.float32).view(2, 1, 3, 3)
+    mask = torch.zeros(2, 1, 3, 3)
+    mask[:, :, 0, 0] = 1
+    obj = PGGANInpaintObjective(fresh_masks=False, augment=True)
+    seen = set()
+    torch.manual_seed(0)
+    for _ in range(64):
+        turned, holes = obj.inputs({"image": image, "mask": mask})
+        corner = int(turned[0, 0][holes[0, 0] > 0].item())  # the pixel under the hole is still pixel 0
+        assert corner == 0 and holes.sum() == 2
+        seen.add(tuple(turned[0, 0].flatten().int().tolist()))
+        assert torch.equal(turned[1] - turned[0], torch.full((1, 3, 3), 9.0)), "one turn for the whole batch"
+    assert len(seen) == 8
+    assert torch.equal(PGGANInpaintObjective(fresh_masks=False).inputs({"image": image, "mask": mask})[0], image)
 
 
 # -- the task: blending into the known pixels, any size ---------------------------------------------

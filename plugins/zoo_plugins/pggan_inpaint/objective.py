@@ -17,6 +17,10 @@ Ablations are configuration: `heads` = both | global | patch (the discriminator 
 head, and only its term enters L_G), and `adversarial_weight` scales λ_g and λ_p: 0 trains the
 generator on L_rec alone and never steps the discriminator.
 
+`augment` (off by default, not in the paper): each step turns the batch's images by one of the eight
+flips and quarter turns of the square, the same for the whole batch; our photographs give a few hundred
+crops of eleven pictures, and the trained model must fill pictures it never saw.
+
 `fresh_masks`: each step draws new holes (zoo.data.masks, rectangles and strokes) for the batch's
 images instead of the dataset's fixed ones, as the paper draws a mask per training image; our
 photographs give only a few hundred crops, each of which would otherwise always carry the same hole.
@@ -68,7 +72,7 @@ class PGGANInpaintObjective(Objective):
     def __init__(self, heads: str = "both", rec_weight: float = 0.995, global_weight: float = 0.0025,
                  patch_weight: float = 0.0025, adversarial_weight: float = 1.0, lr: float = 2e-4,
                  beta1: float = 0.5, beta2: float = 0.999, fresh_masks: bool = True,
-                 mask_kind: str = "mixed") -> None:
+                 mask_kind: str = "mixed", augment: bool = False) -> None:
         if heads not in HEAD_NAMES:
             raise ValueError(f"heads must be one of {', '.join(HEAD_NAMES)}, got {heads!r}")
         if min(rec_weight, global_weight, patch_weight, adversarial_weight) < 0:
@@ -78,7 +82,7 @@ class PGGANInpaintObjective(Objective):
         scale = float(adversarial_weight)
         self.head_weights = {"global": float(global_weight) * scale, "patch": float(patch_weight) * scale}
         self.adversarial = any(self.head_weights[h] > 0 for h in self.heads)
-        self.fresh_masks, self.mask_kind = bool(fresh_masks), mask_kind
+        self.fresh_masks, self.mask_kind, self.augment = bool(fresh_masks), mask_kind, bool(augment)
         self.opt = OptimizerSpec("adam", lr=float(lr), betas=(float(beta1), float(beta2)))
 
     def update_groups(self) -> tuple[UpdateGroup, ...]:
@@ -90,23 +94,28 @@ class PGGANInpaintObjective(Objective):
             return (Phase("generator", ("generator",)),)
         return (Phase("discriminator", ("discriminator",)), Phase("generator", ("generator",)))
 
-    def holes(self, batch: Mapping[str, Tensor]) -> Tensor:
-        image = batch["image"]
-        if not self.fresh_masks:
-            return batch["mask"].to(image.dtype)
-        from zoo.data.masks import random_mask
+    def inputs(self, batch: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """(images, holes) of one step: the batch's images and masks, both turned by one random element
+        of the square's symmetry group if `augment`; new holes instead of the batch's if `fresh_masks`."""
+        image, mask = batch["image"], batch["mask"].to(batch["image"].dtype)
+        if self.augment:
+            turn, flip = (int(v) for v in torch.randint(4, (2,)))
+            image, mask = (torch.rot90(t, turn, dims=(2, 3)) for t in (image, mask))
+            if flip % 2:
+                image, mask = image.flip(3), mask.flip(3)
+        if self.fresh_masks:
+            from zoo.data.masks import random_mask
 
-        # seeded from torch's generator, so that a seed (and a resumed checkpoint) gives the same holes
-        rng = np.random.default_rng(int(torch.randint(2 ** 62, ())))
-        size = image.shape[-1]
-        return torch.stack([random_mask(size, rng, self.mask_kind) for _ in range(len(image))]).to(image)
+            # seeded from torch's generator, so that a seed (and a resumed checkpoint) gives the same holes
+            rng = np.random.default_rng(int(torch.randint(2 ** 62, ())))
+            mask = torch.stack([random_mask(image.shape[-1], rng, self.mask_kind) for _ in range(len(image))]).to(image)
+        return image, mask
 
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
         if phase not in ("discriminator", "generator"):
             raise ValueError(f"unknown phase {phase!r}")
         G, D = models["generator"], models["discriminator"]
-        image = batch["image"]
-        mask = self.holes(batch)
+        image, mask = self.inputs(batch)
         output = G(None, masked_image(image, mask))
         filled = completion(output, image, mask)
         n = image.shape[0]
