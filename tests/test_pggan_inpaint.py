@@ -481,3 +481,23 @@ def test_short_training_run_fills_held_out_holes_better_than_the_known_pixels_me
     baseline = masked_l1(known_mean.view(-1, 1, 1, 1).expand_as(image), image, mask).item()
     untrained = masked_l1(zoo.create("pggan-inpaint", config=config).eval().inpaint(image, mask), image, mask).item()
     assert trained < 0.8 * baseline and trained < 0.8 * untrained, (trained, baseline, untrained)
+
+
+# -- the shipped weight sets --------------------------------------------------------------------------
+SHIPPED = {"pggan-inpaint.digits-32": ("digits-inpaint", 32, 359), "pggan-inpaint.photos-64": ("photos-inpaint", 64, 64)}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_weights_reproduce_their_registry_numbers_and_beat_biharmonic_on_rectangles(name):
+    from zoo import registry
+
+    if name not in registry.catalog().names("weight set"):
+        pytest.skip(f"{name} is not in this registry")
+    dataset, resolution, n = SHIPPED[name]
+    stated = registry.catalog().weight_set(name).metrics
+    got = ev.evaluate([name], resolution=resolution, n=n, dataset=dataset)[name]
+    for label, prefix in (("rectangles", "rect"), ("strokes", "strokes")):
+        for key in ("psnr_holes", "ssim_holes", "l1_holes", "psnr_image", "ssim_image", "l1_image"):
+            assert got[label][key] == pytest.approx(stated[f"{prefix}_{key}"], abs=0.011 if "psnr" in key else 2e-4)
+    assert stated["rect_l1_holes"] < stated["biharmonic_rect_l1_holes"]
+    assert stated["rect_psnr_holes"] > stated["biharmonic_rect_psnr_holes"]
