@@ -268,9 +268,20 @@ def test_adversarial_weight_zero_is_l1_alone_and_never_steps_the_discriminator()
     assert half.head_weights == {"global": 0.00125, "patch": 0.00125}
 
 
+def test_hole_weight_weighs_the_holes_pixels_in_l_rec_by_hand():
+    batch, output = _batch()
+    obj = PGGANInpaintObjective(adversarial_weight=0.0, fresh_masks=False, hole_weight=6.0)
+    loss = obj.losses("generator", batch, {"generator": FixedGenerator(output), "discriminator": None})
+    # errors 0.4 0.7 0.7 0.4 | 0 0.25 1 0.5, holes at image 0 (0, 0) and image 1 (1, 0), (1, 1): x6 there
+    rec = (6 * 0.4 + 0.7 + 0.7 + 0.4 + 0.0 + 0.25 + 6 * 1.0 + 6 * 0.5) / 8
+    assert loss.updates["generator"].item() == pytest.approx(0.995 * rec, rel=1e-6)
+    assert loss.logs["g_rec"].item() == pytest.approx(rec, rel=1e-6)
+
+
 def test_objective_defaults_are_the_papers():
     obj = PGGANInpaintObjective()
-    assert obj.heads == ("global", "patch") and obj.rec_weight == 0.995
+    assert obj.heads == ("global", "patch") and obj.rec_weight == 0.995 and obj.hole_weight == 1.0
+    assert not obj.augment and obj.fresh_masks
     assert obj.head_weights == {"global": 0.0025, "patch": 0.0025}
     assert [(p.name, p.groups) for p in obj.schedule(0)] == [("discriminator", ("discriminator",)),
                                                               ("generator", ("generator",))]

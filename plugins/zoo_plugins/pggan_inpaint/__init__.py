@@ -23,7 +23,7 @@ def register_architectures(register):
                         "dilations": [2, 4, 8, 16], "skips": True, "d_width": 64, "shared_layers": 2,
                         "heads": "both", "rec_weight": 0.995, "global_weight": 0.0025, "patch_weight": 0.0025,
                         "adversarial_weight": 1.0, "lr": 2e-4, "beta1": 0.5, "beta2": 0.999,
-                        "fresh_masks": True, "mask_kind": "mixed", "augment": False},
+                        "fresh_masks": True, "mask_kind": "mixed", "augment": False, "hole_weight": 1.0},
         test_config={"resolution": 16, "g_width": 4, "d_width": 4, "dilations": [2, 4]},
         tasks=("inpaint",),
         objective="pggan-inpaint",
