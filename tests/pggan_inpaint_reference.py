@@ -49,10 +49,11 @@ def generator(g, c: Tensor, dilations, skips: bool = True) -> Tensor:
     return torch.tanh(_conv(h, g.to_image, 1, 1))
 
 
-def _leaky_block(x: Tensor, block: nn.Sequential, stride: int) -> Tensor:
+def _leaky_block(x: Tensor, block: nn.Sequential, stride: int, norm: bool = True) -> Tensor:
     conv, = _convs(block)
     y = _conv(x, conv, stride, 1)
     norms = _norms(block)
+    assert bool(norms) == norm, "batch norm everywhere but on the input layer (pix2pix)"
     if norms:
         y = _bn(y, norms[0])
     return F.leaky_relu(y, 0.2)
@@ -63,8 +64,7 @@ def discriminator(d, x: Tensor) -> dict[str, Tensor]:
     down to 4×4, one linear logit) and the patch head (4×4 stride 1 with BN, 4×4 stride 1 to 1 channel)."""
     h = x
     for i, block in enumerate(d.trunk):
-        h = _leaky_block(h, block, 2)
-        assert bool(_norms(block)) == (i > 0), "batch norm from the trunk's second layer on (pix2pix)"
+        h = _leaky_block(h, block, 2, norm=i > 0)
     out = {}
     if d.global_head is not None:
         g = h

@@ -108,6 +108,34 @@ def test_generator_defaults_are_the_papers():
         PGGANInpaintGenerator(resolution=18)
 
 
+def test_generator_widths_biases_and_refusals():
+    g = PGGANInpaintGenerator()
+    assert [layer[0].out_channels for layer in g.down] == [128, 256]
+    assert [layer.conv[0].out_channels for layer in g.up] == [128, 64]
+    assert g.output.value_range == (-1.0, 1.0) and g.condition.kind == "masked_image"
+    # every convolution followed by batch norm has no bias (it would only shift what BN removes)
+    convs = [m for m in g.modules() if isinstance(m, nn.Conv2d)]
+    assert all(m.bias is None for m in convs if m is not g.to_image) and g.to_image.bias is not None
+    assert DilatedResidualBlock(4, 1).dilation == 1
+    with pytest.raises(ValueError, match="dilation must be >= 1, got 0"):
+        DilatedResidualBlock(4, 0)
+    with pytest.raises(ValueError, match=r"the generator needs a resolution that is a multiple of 4 and at least 8"):
+        PGGANInpaintGenerator(resolution=4)
+    with pytest.raises(ValueError, match="multiple of 8"):
+        PGGANInpaintGenerator(resolution=36, downsamplings=3)
+    with pytest.raises(ValueError, match=r"at least one residual block \(dilations\)"):
+        PGGANInpaintGenerator(resolution=16, dilations=())
+
+
+def test_interpolated_convolution_resizes_by_nearest_neighbour():
+    g = _generator()
+    layer = g.up[0]
+    x = torch.randn(1, layer.conv[0].in_channels, 4, 4)
+    with torch.no_grad():
+        want = layer.conv(x.repeat_interleave(2, 2).repeat_interleave(2, 3))
+        assert torch.allclose(layer(x), want, atol=1e-6)
+
+
 # -- the discriminator ----------------------------------------------------------------------------
 def _discriminator(heads="both", resolution=32):
     torch.manual_seed(1)
@@ -140,6 +168,33 @@ def test_both_heads_grow_from_one_shared_trunk():
         assert all(p.grad is None or p.grad.abs().sum() == 0 for p in other.parameters()), head
 
 
+def test_discriminator_defaults_widths_and_refusals():
+    d = PGGANDiscriminator()
+    assert d.input.shape == (3, 256, 256) and d.input.value_range == (-1.0, 1.0) and d.heads == "both"
+    assert [b[0].out_channels for b in d.trunk] == [64, 128] and d.trunk[0][0].in_channels == 3
+    assert d.trunk[0][0].bias is not None and d.trunk[1][0].bias is None
+    assert d.patch_head[0][0].out_channels == 256 and d.patch_head[0][0].bias is None
+    # 256 px: the trunk gives 64 x 64; the global head halves to 32, 16, 8, 4 (widths 256, 512, 512, 512)
+    assert [b[0].out_channels for b in d.global_head] == [256, 512, 512, 512]
+    assert d.global_logit.in_features == 512 * 4 * 4
+    # widths capped at 8 x the first: 4, 8, 16, 32, then 32
+    deep = PGGANDiscriminator(resolution=128, channels=1, d_width=4, shared_layers=4)
+    assert [b[0].out_channels for b in deep.trunk] == [4, 8, 16, 32]
+    assert deep.patch_head[0][0].out_channels == 32 and [b[0].out_channels for b in deep.global_head] == [32]
+    assert deep.global_logit.in_features == 32 * 4 * 4
+    x = torch.rand(2, 1, 128, 128) * 2 - 1
+    with torch.no_grad():
+        out = deep.eval().outputs(x)
+        want = ref.discriminator(deep, x)
+        assert torch.allclose(out.head("global"), want["global"], atol=1e-5)
+        assert torch.equal(out.features[0][0], deep.trunk(x)) and torch.equal(deep.features(x)[0], deep.trunk(x))
+    assert PGGANDiscriminator(resolution=16, d_width=4, shared_layers=1).global_logit.in_features == 8 * 4 * 4
+    with pytest.raises(ValueError, match="shared_layers must be >= 1, got 0"):
+        PGGANDiscriminator(shared_layers=0)
+    with pytest.raises(ValueError, match="the discriminator needs a resolution that is a multiple of 8 and at least 16"):
+        PGGANDiscriminator(resolution=8)
+
+
 @pytest.mark.parametrize("heads,names", [("global", ["global"]), ("patch", ["patch"])])
 def test_one_headed_ablations_build_only_their_head(heads, names):
     d = _discriminator(heads)
@@ -164,6 +219,9 @@ def test_masked_image_completion_and_masked_l1_by_hand():
     # channel means of the two hole errors: (0.4 + 0.4) / 2, (|0.2 - 0.5| + |-0.8|) / 2, (0.5 + 0) / 2
     assert masked_l1(rgb_out, rgb_img, mask).item() == pytest.approx((0.4 + 0.55 + 0.25) / 3)
     assert masked_l1(output, image, torch.zeros_like(mask)).item() == 0.0
+    one = torch.zeros_like(mask)
+    one[..., 1, 1] = 1
+    assert masked_l1(output, image, one).item() == pytest.approx(0.4)  # one hole pixel: its own error
 
 
 class FixedGenerator(nn.Module):
@@ -223,6 +281,8 @@ def test_generator_loss_is_l1_plus_both_adversarial_terms_as_weighed_by_hand():
     assert terms.logs["g_global"].item() == pytest.approx(glob, rel=1e-6)
     assert terms.logs["g_patch"].item() == pytest.approx(patch, rel=1e-6)
     assert terms.logs["g_hole_l1"].item() == pytest.approx((0.4 + 1.0 + 0.5) / 3, rel=1e-6)
+    assert terms.logs["g_rec"].item() == pytest.approx(l1, rel=1e-6)
+    assert terms.logs["g_loss"].item() == pytest.approx(want, rel=1e-6)
     # G saw the masked image and the mask; D judged the real images, then the completions
     assert torch.equal(G.seen, torch.cat([batch["image"] * (1 - batch["mask"]), batch["mask"]], 1))
     filled = torch.tensor([[[[0.1, -0.5], [1.0, 0.0]]], [[[0.0, 0.25], [0.0, 0.0]]]])
@@ -238,6 +298,8 @@ def test_discriminator_loss_sums_both_heads_real_and_fake_terms_by_hand():
     patch = ((sp(-1.0) + 3 * sp(0.0)) * 2) / 8 + ((sp(3.0) + 3 * sp(2.0)) + (sp(0.0) + 3 * sp(-1.0))) / 8
     assert terms.updates["discriminator"].item() == pytest.approx(glob + patch, rel=1e-6)
     assert list(terms.updates) == ["discriminator"]
+    assert terms.logs["d_loss"].item() == pytest.approx(glob + patch, rel=1e-6)
+    assert terms.logs["d_global"].item() == pytest.approx(glob, rel=1e-6)
 
 
 @pytest.mark.parametrize("heads", ["global", "patch"])
@@ -289,10 +351,17 @@ def test_objective_defaults_are_the_papers():
     assert groups["generator"].roles == ("generator",) and groups["discriminator"].roles == ("discriminator",)
     for g in groups.values():
         assert g.optimizer.name == "adam" and g.optimizer.lr == 2e-4 and g.optimizer.betas == (0.5, 0.999)
-    with pytest.raises(ValueError, match="heads must be one of"):
+    assert obj.mask_kind == "mixed"
+    with pytest.raises(ValueError, match="heads must be one of both, global, patch, got 'none'"):
         PGGANInpaintObjective(heads="none")
-    with pytest.raises(ValueError, match=">= 0"):
-        PGGANInpaintObjective(patch_weight=-1)
+    for key in ("rec_weight", "global_weight", "patch_weight", "adversarial_weight", "hole_weight"):
+        with pytest.raises(ValueError, match="loss weights must be >= 0"):
+            PGGANInpaintObjective(**{key: -1})
+    fast = PGGANInpaintObjective(lr=1e-3, beta1=0.9, beta2=0.99, adversarial_weight=0)
+    assert all(g.optimizer.lr == 1e-3 and g.optimizer.betas == (0.9, 0.99) for g in fast.update_groups())
+    assert [(p.name, p.groups) for p in fast.schedule(0)] == [("generator", ("generator",))]
+    with pytest.raises(ValueError, match="unknown phase 'encoder'"):
+        obj.losses("encoder", {}, {})
 
 
 def test_fresh_masks_draw_new_holes_from_torchs_seed():
@@ -304,7 +373,9 @@ def test_fresh_masks_draw_new_holes_from_torchs_seed():
     torch.manual_seed(5)
     again = obj.inputs(batch)[1]
     assert torch.equal(first, again) and first.shape == (4, 1, 16, 16)
-    assert (first.flatten(1).sum(1) >= 16).all(), "every image gets a hole (a quarter to a half of each side)"
+    for m in first[:, 0]:  # rectangles (mask_kind is passed on), a quarter to a half of each side
+        rows, cols = m.any(1).sum().item(), m.any(0).sum().item()
+        assert 4 <= rows <= 8 and 4 <= cols <= 8 and m.sum().item() == rows * cols
     assert torch.equal(PGGANInpaintObjective(fresh_masks=False).inputs(batch)[1], batch["mask"])
 
 
