@@ -27,6 +27,7 @@ from zoo_plugins.pggan_inpaint.objective import (
     completion,
     masked_image,
     masked_l1,
+    reconstruction_loss,
 )
 
 
@@ -123,7 +124,7 @@ def test_generator_widths_biases_and_refusals():
         PGGANInpaintGenerator(resolution=4)
     with pytest.raises(ValueError, match="multiple of 8"):
         PGGANInpaintGenerator(resolution=36, downsamplings=3)
-    with pytest.raises(ValueError, match=r"at least one residual block \(dilations\)"):
+    with pytest.raises(ValueError, match=r"^the generator needs at least one residual block \(dilations\)$"):
         PGGANInpaintGenerator(resolution=16, dilations=())
 
 
@@ -189,6 +190,10 @@ def test_discriminator_defaults_widths_and_refusals():
         assert torch.allclose(out.head("global"), want["global"], atol=1e-5)
         assert torch.equal(out.features[0][0], deep.trunk(x)) and torch.equal(deep.features(x)[0], deep.trunk(x))
     assert PGGANDiscriminator(resolution=16, d_width=4, shared_layers=1).global_logit.in_features == 8 * 4 * 4
+    odd = PGGANDiscriminator(resolution=24, d_width=4)  # the trunk gives 6 x 6: one stride-2 layer to 3 x 3
+    assert len(odd.global_head) == 1 and odd.global_logit.in_features == 16 * 3 * 3
+    with pytest.raises(ValueError, match="multiple of 16"):
+        PGGANDiscriminator(resolution=24, shared_layers=3)
     with pytest.raises(ValueError, match="shared_layers must be >= 1, got 0"):
         PGGANDiscriminator(shared_layers=0)
     with pytest.raises(ValueError, match="the discriminator needs a resolution that is a multiple of 8 and at least 16"):
@@ -340,6 +345,14 @@ def test_hole_weight_weighs_the_holes_pixels_in_l_rec_by_hand():
     assert loss.logs["g_rec"].item() == pytest.approx(rec, rel=1e-6)
 
 
+def test_reconstruction_loss_is_plain_l1_by_default():
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.rand(2, 3, 4, 4, generator=gen), torch.rand(2, 3, 4, 4, generator=gen)
+    m = (torch.rand(2, 1, 4, 4, generator=gen) > 0.5).float()
+    assert reconstruction_loss(a, b, m).item() == pytest.approx((a - b).abs().mean().item(), rel=1e-6)
+    assert reconstruction_loss(a, b, m, 3.0).item() == pytest.approx(((a - b).abs() * (1 + 2 * m)).mean().item(), rel=1e-6)
+
+
 def test_objective_defaults_are_the_papers():
     obj = PGGANInpaintObjective()
     assert obj.heads == ("global", "patch") and obj.rec_weight == 0.995 and obj.hole_weight == 1.0
@@ -355,7 +368,7 @@ def test_objective_defaults_are_the_papers():
     with pytest.raises(ValueError, match="heads must be one of both, global, patch, got 'none'"):
         PGGANInpaintObjective(heads="none")
     for key in ("rec_weight", "global_weight", "patch_weight", "adversarial_weight", "hole_weight"):
-        with pytest.raises(ValueError, match="loss weights must be >= 0"):
+        with pytest.raises(ValueError, match="^loss weights must be >= 0$"):
             PGGANInpaintObjective(**{key: -1})
     fast = PGGANInpaintObjective(lr=1e-3, beta1=0.9, beta2=0.99, adversarial_weight=0)
     assert all(g.optimizer.lr == 1e-3 and g.optimizer.betas == (0.9, 0.99) for g in fast.update_groups())
