@@ -47,6 +47,7 @@ DEFAULT_PLUGINS = {
     "infogan": "zoo_plugins.infogan",
     "biggan": "zoo_plugins.biggan",
     "sagan": "zoo_plugins.sagan",
+    "pggan_inpaint": "zoo_plugins.pggan_inpaint",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)

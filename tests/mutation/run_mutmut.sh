@@ -3,7 +3,7 @@
 #
 #   tests/mutation/run_mutmut.sh PAPER [SOURCE_TREE] [SCRATCH]
 #
-# PAPER is gan | dcgan | vae | cvae | aae | vaegan | cgan | icgan | infogan | sagan | biggan | core (zoo/losses.py and zoo/objectives.py against
+# PAPER is gan | dcgan | vae | cvae | aae | vaegan | cgan | icgan | infogan | sagan | biggan | pggan_inpaint | gan3d | core (zoo/losses.py and zoo/objectives.py against
 # tests/test_losses.py and the six papers' tests). SOURCE_TREE (default: this checkout) is copied to SCRATCH (default
 # /tmp/genzoo-mutmut/PAPER) with plugins/zoo_plugins moved to the top level: mutmut names a mutant
 # after its file's path and compares that name with the function's __module__, so the file must sit
@@ -28,6 +28,8 @@ case $paper in
          tests='"tests/test_sagan.py", "tests/test_nn_blocks.py"' ;;
   biggan) files='"zoo_plugins/biggan/networks.py", "zoo_plugins/biggan/norms.py", "zoo_plugins/biggan/objective.py", "zoo_plugins/biggan/tasks.py", "zoo_plugins/biggan/convert.py", "zoo_plugins/biggan/fast_eval.py"'
           tests='"tests/test_biggan.py", "tests/test_biggan_convert.py"' ;;
+  pggan_inpaint) files='"zoo_plugins/pggan_inpaint/networks.py", "zoo_plugins/pggan_inpaint/objective.py"'
+                 tests='"tests/test_pggan_inpaint.py"' ;;
   core) files='"zoo/losses.py", "zoo/objectives.py"'
         tests='"tests/test_losses.py", "tests/test_gan.py", "tests/test_dcgan.py", "tests/test_vae.py", "tests/test_cvae.py", "tests/test_aae.py", "tests/test_vaegan.py", "tests/test_cgan.py"' ;;
   *) echo "run_mutmut.sh: unknown paper '$paper'" >&2; exit 2 ;;

@@ -86,23 +86,57 @@ def cmd_upscale(args) -> int:
 
 
 # -- inpaint ----------------------------------------------------------------------------------------
+HOLES = {"rect": "rectangle", "strokes": "free-form"}
+
+
 def add_inpaint_command(sub) -> None:
-    p = sub.add_parser("inpaint", help="fill the holes of an image (mask: white = hole)")
-    p.add_argument("image", help="image file (PNG/JPEG)")
-    p.add_argument("mask", help="mask picture of the same size: light pixels (> 127) are holes")
+    p = sub.add_parser("inpaint", help="fill the holes of an image (mask: white = hole)",
+                       usage="zoo inpaint NAME IMAGE MASK -o OUT | zoo inpaint NAME IMAGE --holes rect|strokes "
+                             "-o OUT (or IMAGE [MASK] -m NAME)")
+    p.add_argument("inputs", nargs="+", metavar="NAME IMAGE MASK",
+                   help="weight set (unless -m gives it), image file (PNG/JPEG), and a mask picture of the same "
+                        "size whose light pixels (> 127) are holes (unless --holes draws one)")
     p.add_argument("-o", "--output", required=True, help="image file to write")
-    _model_options(p)
+    p.add_argument("-m", "--model", dest="name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("--holes", choices=sorted(HOLES),
+                   help="draw a mask instead of reading one: a rectangle or brush strokes, from --seed")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the holes --holes draws and of any latent the generator draws (default 0)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
     p.set_defaults(func=cmd_inpaint)
 
 
+def _inpaint_inputs(args) -> tuple[str, str, str | None]:
+    """(model name, image path, mask path or None) from the positional arguments and -m / --holes."""
+    from zoo.errors import ZooError
+
+    inputs = list(args.inputs)
+    name = args.name if args.name is not None else (inputs.pop(0) if len(inputs) > 1 else None)
+    wanted = 1 if args.holes else 2
+    if name is None or len(inputs) != wanted:
+        expected = "NAME IMAGE" + ("" if args.holes else " MASK")
+        raise ZooError(f"zoo inpaint takes {expected} (or -m NAME), got {len(args.inputs)} argument(s): "
+                       f"{' '.join(args.inputs)}" + ("" if args.holes else "; or draw a mask with --holes rect|strokes"))
+    return name, inputs[0], None if args.holes else inputs[1]
+
+
 def cmd_inpaint(args) -> int:
+    import numpy as np
+
+    from zoo.data.masks import mask_of_size
     from zoo.images import load_image, load_mask
     from zoo.tasks.checks import input_range
 
+    args.name, image, mask_path = _inpaint_inputs(args)
     model = _load(args, "inpaint")
     g = model.sampler
-    x = load_image(args.image, channels=_channels(g) - 1, value_range=input_range(g))
-    _write(model, model.inpaint(x, load_mask(args.mask), seed=args.seed), args.output)
+    x = load_image(image, channels=_channels(g) - 1, value_range=input_range(g))
+    if mask_path is None:
+        mask = mask_of_size(HOLES[args.holes], x.shape[-2], x.shape[-1], np.random.default_rng(args.seed)) > 0.5
+    else:
+        mask = load_mask(mask_path)
+    _write(model, model.inpaint(x, mask, seed=args.seed), args.output)
     return 0
 
 

@@ -78,6 +78,21 @@ def random_mask(size: int, rng: np.random.Generator, kind: str = "mixed") -> Ten
     return rectangle_mask(size, rng) if kind == "rectangle" else free_form_mask(size, rng)
 
 
+def mask_of_size(kind: str, height: int, width: int, rng: np.random.Generator) -> Tensor:
+    """A (1, height, width) mask for an image of any shape: "rectangle" takes a quarter to a half of
+    each side; "free-form" strokes are drawn on a square of the longer side and cropped."""
+    if kind == "rectangle":
+        h = max(1, int(round(height * rng.uniform(0.25, 0.5))))
+        w = max(1, int(round(width * rng.uniform(0.25, 0.5))))
+        top, left = rng.integers(height - h + 1), rng.integers(width - w + 1)
+        mask = torch.zeros(1, height, width)
+        mask[:, top:top + h, left:left + w] = 1.0
+        return mask
+    if kind == "free-form":
+        return free_form_mask(max(height, width), rng)[:, :height, :width].contiguous()
+    raise ValueError(f"mask kind must be 'rectangle' or 'free-form', got {kind!r}")
+
+
 def apply_mask(images: Tensor, masks: Tensor) -> Tensor:
     """Holes (mask = 1) set to 0, the middle of [-1, 1]; kept pixels unchanged."""
     return images * (1 - masks)
