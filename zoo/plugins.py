@@ -45,6 +45,7 @@ DEFAULT_PLUGINS = {
     "cgan": "zoo_plugins.cgan",
     "icgan": "zoo_plugins.icgan",
     "infogan": "zoo_plugins.infogan",
+    "gan3d": "zoo_plugins.gan3d",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)
