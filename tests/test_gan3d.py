@@ -385,7 +385,7 @@ def test_short_training_learns_the_shapes_occupancy():
     assert iou().item() > max(0.7, before + 0.3)
 
 
-def test_short_vae_training_learns_to_reconstruct_from_views():
+def test_short_training_of_the_vae_learns_to_reconstruct_from_views():
     """Balls and cubes of two sizes, each with a picture: reconstruction error falls by more than half."""
     torch.manual_seed(0)
     from zoo.voxel_render import render_voxels
