@@ -410,3 +410,37 @@ def test_short_training_of_the_vae_learns_to_reconstruct_from_views():
     before = error()
     trainer.fit(120, progress=False)
     assert error() < 0.5 * before
+
+
+def test_an_official_entry_downloads_converts_and_samples_as_the_release(tmp_path, monkeypatch):
+    """gan3d.chair-64's entry with its url pointed at a loopback server holding a small file in the
+    release's layout: zoo.load (unpinned: opt-in) converts it, and samples are the direct computation
+    on U(0, 1) latents."""
+    from url_server import FileServer
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    rng = np.random.default_rng(3)
+    seq = generator_sequential(rng, [5, 8, 4], "nn")  # 16³
+    write_t7(tmp_path / "chair_G_cpu.t7", seq)
+    registry.reset()
+    cat = registry.catalog()
+    entry = cat.weight_set("gan3d.chair-64")
+    try:
+        with FileServer({"/models_cpu/chair_G_cpu.t7": (tmp_path / "chair_G_cpu.t7").read_bytes()}) as server:
+            source = {"url": server.url + "/models_cpu/", "converter": entry.source.converter,
+                      "unpinned": entry.source.unpinned,
+                      "files": {"checkpoint": {"filename": "chair_G_cpu.t7", "sha256": None}}}
+            ws, = registry.parse_registry({"gan3d.chair-test": {"architecture": "gan3d", "source": source}}, origin="test")
+            cat.by_kind["weight set"][ws.name] = ws
+            model = zoo.load("gan3d.chair-test", trust_unpinned=True)
+        samples = model.generate(3, seed=4)
+        z = model.sampler.sample_latent(3, generator=torch.Generator().manual_seed(4))
+        mods = [seq.fields["modules"][i] for i in range(1, 7)]
+        weights = [torch.from_numpy(mods[i].fields["weight"]) for i in (0, 3)] + [torch.from_numpy(seq.fields["modules"][7].fields["weight"])]
+        bns = [tuple(torch.from_numpy(mods[i].fields[k]) for k in ("weight", "bias", "running_mean", "running_var"))
+               for i in (1, 4)]
+        assert samples.shape == (3, 1, 16, 16, 16)
+        assert (samples - direct_generator(weights, bns, z)).abs().max().item() <= 1e-5
+        assert 0 <= float(z.min()) and float(z.max()) <= 1
+    finally:
+        registry.reset()
