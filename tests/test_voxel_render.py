@@ -49,10 +49,13 @@ def test_a_ball_is_a_disc_of_its_radius_with_the_right_depth_and_shading():
 def test_a_cube_seen_face_on_is_flat_and_square():
     grid = torch.zeros(1, 32, 32, 32)
     grid[:, 8:24, 8:24, 8:24] = 1  # half-width 0.5
-    depth, hit = depth_maps(grid, 32, 0.0, 0.0)  # from +x: the face x = 0.5
+    depth, hit = depth_maps(grid, 32, 0.0, 0.0, smooth=False)  # from +x: the face x = 0.5
     assert hit[0].sum().item() == 16 * 16
     inside = depth[0][hit[0]]
     assert inside.min().item() == pytest.approx(-0.5, abs=0.04) and inside.max().item() == pytest.approx(-0.5, abs=0.04)
+    smooth_depth, smooth_hit = depth_maps(grid, 32, 0.0, 0.0)  # the blur rounds the edges, keeps the face
+    assert torch.equal(smooth_hit, hit)
+    assert (smooth_depth[0, 10:22, 10:22] + 0.5).abs().max().item() < 0.02
     with pytest.raises(ValueError, match=r"\(N, 1, D, H, W\)"):
         depth_maps(torch.zeros(2, 2, 4, 4, 4), 8, 0.0, 0.0)
 
