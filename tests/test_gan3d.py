@@ -444,3 +444,20 @@ def test_an_official_entry_downloads_converts_and_samples_as_the_release(tmp_pat
         assert 0 <= float(z.min()) and float(z.max()) <= 1
     finally:
         registry.reset()
+
+
+class RecordingD(SignD):
+    def forward(self, x, c=None):
+        self.sizes.append(len(x))
+        return super().forward(x, c)
+
+
+def test_real_and_generated_shapes_pass_through_d_as_one_batch():
+    torch.manual_seed(0)
+    g = tiny()["generator"]
+    d = RecordingD()
+    d.sizes = []
+    trainer = Trainer({"generator": g, "discriminator": d}, Gan3DObjective(),
+                      TensorBatches({"voxels": ball()[None].repeat(8, 1, 1, 1, 1)}, 4))
+    trainer.train_step()
+    assert d.sizes == [8, 8]  # D phase, G phase: 4 real + 4 generated each time
