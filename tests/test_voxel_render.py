@@ -111,3 +111,17 @@ def test_scores_by_hand():
     iou = intersection_over_union(grids[1:2], grids[1:2] * 0 + (torch.arange(4) < 2).float().view(1, 1, 4, 1, 1))
     assert iou.item() == pytest.approx(4 / (8 + 32 - 4))  # |a ∧ b| = 4 (z = 1), |a ∨ b| = 8 + 32 − 4
     assert intersection_over_union(torch.zeros(1, 1, 2, 2, 2), torch.zeros(1, 1, 2, 2, 2)).item() == 1.0
+
+
+def test_the_shipped_voxel_judge_is_pinned_and_tells_the_primitives_apart():
+    from zoo.data.voxels import Voxels
+    from zoo.metrics.voxel_judge import VoxelJudge
+
+    judge = VoxelJudge.pretrained()
+    val = Voxels(32, "val", size=120).tensors()
+    with torch.no_grad():
+        predicted = judge(val["voxels"]).argmax(1)
+    assert (predicted == val["label"]).float().mean().item() > 0.8  # 87.7 % on 600
+    big = torch.nn.functional.interpolate(val["voxels"][:4], scale_factor=2)  # 64³ grids are averaged down
+    with torch.no_grad():
+        assert torch.equal(judge(big).argmax(1), judge(val["voxels"][:4]).argmax(1))

@@ -7,7 +7,8 @@ the generative models' seed-0 training shapes are not the judge's), each epoch i
 random axis flips (a flipped primitive is a primitive of the same class); Adam (lr 2e-3) with cosine
 decay, batch 64, 6 epochs. Deterministic: seed 0, one CPU thread.
 Held-out accuracy is measured on 600 validation shapes (split "val", the fixed stream the models are
-measured against) and written to the file's metadata and printed.
+measured against) and written to the file's metadata and printed: 0.8767 for the shipped file (260 s
+wall, sha256 ef850f5c…4c01; per epoch 0.435, 0.727, 0.792, 0.773, 0.852, 0.877).
 """
 from __future__ import annotations
 

@@ -9,7 +9,10 @@ Shipped weights: zoo/metrics/weights/voxel-judge.safetensors (pinned by sha256 b
 
     OMP_NUM_THREADS=1 python -m zoo.metrics.train_voxel_judge --out zoo/metrics/weights/voxel-judge.safetensors
 
-(the recipe and its measured accuracy are in zoo/metrics/train_voxel_judge.py and the file's metadata).
+(seed 0, 6 epochs; 260 s wall on this shared machine). Held-out accuracy: 87.7 % of 600 validation
+shapes — spheres, cones and tori 100 %, cubes 77 %, octahedra 79 % (mistaken for each other: at 32³ a
+small rotated cube and octahedron share much of their outline), cylinders 70 % (26 % taken for
+octahedra). The file is 585 KiB (149k float32 parameters).
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from zoo.errors import ShapeError, WeightsNotFoundError
 
 RESOLUTION = 32
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "voxel-judge.safetensors"
-WEIGHTS_SHA256 = None  # set when the weights are shipped
+WEIGHTS_SHA256 = "ef850f5c17d61e9f6692edb1ed0e47d2b9cd446fa3ac53d4e2d911924a4d4c01"
 
 
 def to_judge_input(volumes: Tensor) -> Tensor:
