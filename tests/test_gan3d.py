@@ -113,6 +113,9 @@ def test_discriminator_accuracy_by_hand():
 
 @pytest.mark.parametrize("accuracy,updated", [(0.0, True), (0.79, True), (0.8, False), (0.95, False)])
 def test_schedule_holds_the_d_phase_only_below_80_percent(accuracy, updated):
+    rule_off = Gan3DObjective(d_threshold=1.0)
+    rule_off.load_state_dict({"last_accuracy": 1.0})
+    assert [p.name for p in rule_off.schedule(0)] == ["discriminator", "generator"]  # threshold 1: always
     objective = Gan3DObjective()
     objective.load_state_dict({"last_accuracy": accuracy})
     names = [p.name for p in objective.schedule(0)]

@@ -6,7 +6,7 @@ The adaptive update: "the discriminator is updated only if its accuracy in the l
 higher than 80 %". Here D's accuracy is measured in every step's generator phase, on that step's real
 batch and generated shapes, with the D that judged them (real counted right when its logit > 0, fake
 when < 0); the next step's `schedule` holds the D phase only when that accuracy is below
-`d_threshold`. The accuracy is objective state (saved in checkpoints), so the trainer needs no hook:
+`d_threshold` (1 turns the rule off: D is updated on every step). The accuracy is objective state (saved in checkpoints), so the trainer needs no hook:
 a step whose schedule has no D phase leaves D's weights and Adam moments untouched.
 
 Real and generated shapes pass through D as one batch (shared batch-norm statistics) in both phases.
@@ -68,7 +68,8 @@ class Gan3DObjective(Objective):
                 UpdateGroup("generator", ("generator",), self.g_opt))
 
     def updates_discriminator(self) -> bool:
-        return self.last_accuracy < self.d_threshold
+        # d_threshold = 1 turns the rule off (D updated every step, even after a perfect batch)
+        return self.d_threshold >= 1.0 or self.last_accuracy < self.d_threshold
 
     def generator_phases(self) -> tuple[Phase, ...]:
         return (Phase("generator", ("generator",)),)
