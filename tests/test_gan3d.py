@@ -464,3 +464,27 @@ def test_real_and_generated_shapes_pass_through_d_as_one_batch():
                       TensorBatches({"voxels": ball()[None].repeat(8, 1, 1, 1, 1)}, 4))
     trainer.train_step()
     assert d.sizes == [8, 8]  # D phase, G phase: 4 real + 4 generated each time
+
+
+SHIPPED = [n for n in registry.catalog().names("weight set")
+           if n.startswith(("gan3d.", "gan3d-vae.")) and registry.catalog().weight_set(n).shipped]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_weights_reproduce_their_registry_metrics(name):
+    """The numbers in registry.yaml, measured again (python -m zoo_plugins.gan3d.measure NAME)."""
+    from zoo.metrics.voxel_judge import VoxelJudge
+    from zoo.metrics.voxel_scores import judge_voxel_model, reconstruction_iou
+
+    stated = registry.catalog().weight_set(name).metrics
+    model = zoo.load(name).eval()
+    scores = judge_voxel_model(model, n=int(stated["voxel_judge_samples"]), judge=VoxelJudge.pretrained())
+    got = {"voxel_judge_frechet_val": scores["frechet"], "voxel_judge_class_entropy_bits": scores["class_entropy_bits"],
+           "voxel_judge_confidence": scores["confidence"], "occupancy": scores["occupancy"],
+           "components_mean": scores["components_mean"]}
+    if "encoder" in model.components:
+        iou = reconstruction_iou(model)
+        got.update(reconstruction_iou_mean_val=iou["iou_mean"], reconstruction_iou_median_val=iou["iou_median"])
+    for key, value in got.items():
+        assert value == pytest.approx(stated[key], abs=1.5 * 10 ** -len(repr(float(stated[key])).split(".")[1])), key

@@ -6,7 +6,7 @@ and connected components, with the same numbers of the held-out shapes as the ce
 3D-VAE-GAN also the IoU of shapes reconstructed from their held-out views.
 
 Figures (PREFIX-*.png in --figures): a grid of 16 samples (two isometric views each), an interpolation
-strip between two samples, a shape-arithmetic row (a, b, c, a − b + c; Figure 6 of the paper) and, for
+strip between two samples (3D-VAE-GAN: between the codes of two held-out views), a shape-arithmetic row (a, b, c, a − b + c; Figure 6 of the paper) and, for
 the 3D-VAE-GAN, held-out views with the true shapes and their reconstructions. A mesh of the first
 sample is written (marching cubes at 0.5) and read back; its vertex and face counts are reported.
 
@@ -71,7 +71,14 @@ def figures(model, out: Path, prefix: str, judge, mesh_dir: Path) -> dict:
     samples = model.generate(16, seed=0).cpu()
     save_grid(render_views(samples, 96), out / f"{prefix}-samples.png", value_range=(0.0, 1.0), nrow=4)
     g = model.sampler
-    za, zb = (g.sample_latent(1, generator=torch.Generator().manual_seed(s))[0] for s in (2, 3))
+    if "encoder" in model.components:  # between the codes of two held-out views (a sphere and a torus)
+        from zoo.data.voxel_views import VoxelViews
+
+        pair = VoxelViews(g.output.shape[-1], "val", size=6,
+                          image_size=model.components["encoder"].input.shape[-1]).tensors()["image"][[0, 4]]
+        za, zb = model.encode(pair).cpu()
+    else:
+        za, zb = (g.sample_latent(1, generator=torch.Generator().manual_seed(s))[0] for s in (2, 3))
     strip = model.interpolate(za, zb, steps=8).cpu()
     save_grid(_pictures(strip), out / f"{prefix}-interpolate.png", value_range=(0.0, 1.0), nrow=8)
     a, b, c, (first, second) = _arithmetic_codes(model, judge)
