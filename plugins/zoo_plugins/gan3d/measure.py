@@ -50,10 +50,14 @@ def _arithmetic_codes(model, judge):
         shapes = torch.cat([model.sampler(c.to(model.device)).cpu() for c in codes.split(64)])
         classes = judge_outputs(judge, binary(shapes))[1].argmax(1)
     occupancy = binary(shapes).flatten(1).mean(1)
-    order = torch.bincount(classes, minlength=6).argsort(descending=True).tolist()
-    first, second = order[0], order[1]
+    counts = torch.bincount(classes, minlength=6)
+    order = counts.argsort(descending=True).tolist()
+    first = order[0]
+    second = order[1] if counts[order[1]] > 0 else first  # a collapsed generator: one class only
     in_first = (classes == first).nonzero().flatten()
     in_second = (classes == second).nonzero().flatten()
+    if second == first:  # c: the median-sized shape, so that b and c differ
+        in_second = in_first[occupancy[in_first].argsort()[len(in_first) // 2:]]
     a = in_first[occupancy[in_first].argmax()]
     b = in_first[occupancy[in_first].argmin()]
     c = in_second[occupancy[in_second].argmin()]
