@@ -488,3 +488,79 @@ def test_shipped_weights_reproduce_their_registry_metrics(name):
         got.update(reconstruction_iou_mean_val=iou["iou_mean"], reconstruction_iou_median_val=iou["iou_median"])
     for key, value in got.items():
         assert value == pytest.approx(stated[key], abs=1.5 * 10 ** -len(repr(float(stated[key])).split(".")[1])), key
+
+
+def test_vae_objective_defaults_groups_and_phases():
+    obj = Gan3DVAEObjective()
+    groups = {g.name: g for g in obj.update_groups()}
+    assert groups["generator"].roles == ("generator",) and groups["discriminator"].roles == ("discriminator",)
+    assert groups["encoder"].roles == ("encoder",)
+    assert (groups["generator"].optimizer.lr, groups["discriminator"].optimizer.lr, groups["encoder"].optimizer.lr) == \
+        (0.0025, 1e-5, 0.0025)  # E at G's rate unless told
+    assert all(g.optimizer.name == "adam" and g.optimizer.betas == (0.5, 0.999) for g in groups.values())
+    assert (obj.alpha1, obj.alpha2, obj.d_threshold, obj.last_accuracy) == (5.0, 1e-4, 0.8, 0.0)
+    assert [(p.name, p.groups, p.repeats) for p in obj.schedule(0)] == \
+        [("discriminator", ("discriminator",), 1), ("vae", ("encoder", "generator"), 1)]
+    custom = Gan3DVAEObjective(g_lr=1.0, d_lr=2.0, e_lr=3.0, beta1=0.1, beta2=0.2, d_threshold=0.5, alpha1=4.0, alpha2=6.0)
+    groups = {g.name: g.optimizer for g in custom.update_groups()}
+    assert (groups["generator"].lr, groups["discriminator"].lr, groups["encoder"].lr) == (1.0, 2.0, 3.0)
+    assert all(o.betas == (0.1, 0.2) for o in groups.values())
+    assert (custom.alpha1, custom.alpha2, custom.d_threshold) == (4.0, 6.0, 0.5)
+    plain = Gan3DObjective(g_lr=1.0, d_lr=2.0, beta1=0.1, beta2=0.2)
+    assert [(g.name, g.roles, g.optimizer.lr, g.optimizer.betas) for g in plain.update_groups()] == \
+        [("discriminator", ("discriminator",), 2.0, (0.1, 0.2)), ("generator", ("generator",), 1.0, (0.1, 0.2))]
+    fresh = Gan3DObjective()
+    fresh.load_state_dict({})
+    assert fresh.last_accuracy == 0.0 and isinstance(fresh.last_accuracy, float)
+
+
+def test_discriminator_and_encoder_layers_follow_the_plan():
+    d = VoxelDiscriminator(resolution=32, d_width=4)
+    convs = layers(d, nn.Conv3d)
+    assert all(c.kernel_size == (4, 4, 4) for c in convs)
+    assert [c.padding[0] for c in convs] == [1, 1, 1, 0] and [c.bias is None for c in convs] == [True] * 3 + [False]
+    assert [b.num_features for b in layers(d, nn.BatchNorm3d)] == [8, 16]
+    assert d.features(torch.rand(2, 1, 32, 32, 32))[0].shape == (2, 16, 4, 4, 4)
+    assert d.input.shape == (1, 32, 32, 32) and d.input.kind == "voxels"
+    e = ImageEncoder(latent_dim=6, image_size=16, image_channels=3, e_width=4)
+    convs = layers(e, nn.Conv2d)
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.stride[0], c.padding[0], c.bias is None) for c in convs] == \
+        [(3, 4, (4, 4), 2, 1, True), (4, 8, (4, 4), 2, 1, True), (8, 12, (4, 4), 1, 0, False)]
+    assert [b.num_features for b in layers(e, nn.BatchNorm2d)] == [4, 8] and len(layers(e, nn.ReLU)) == 2
+    assert e.input.shape == (3, 16, 16) and e.latent.shape == (6,)
+    with pytest.raises(ValueError, match="image encoder needs a power-of-two resolution >= 8, got 12"):
+        ImageEncoder(image_size=12)
+    g = VoxelGenerator(latent_dim=5, resolution=8, g_width=4, latent_prior="normal")
+    assert g.latent.prior == "normal" and g.latent.shape == (5,)
+    assert [c.out_channels for c in layers(g, nn.ConvTranspose3d)] == [4, 1]
+
+
+@pytest.mark.parametrize("what,message", [
+    ("kernel", r"convolution 1 of 3 has kernel \(4, 4, 3\), expected \(4, 4, 4\)"),
+    ("padding", r"convolution 3 of 3 has padding \(1, 0, 1\), expected \(1, 1, 1\)"),
+    ("adj", r"convolution 2 of 3 has adj \(1, 0, 0\), expected \(0, 0, 0\)"),
+    ("first_stride", r"convolution 1 of 3 has stride \(2, 2, 2\), expected \(1, 1, 1\)"),
+    ("eps", "batch norm eps 0.001, expected 1e-05"),
+    ("no_mean", "VolumetricBatchNormalization has no 'running_mean'"),
+    ("weight_dims", r"convolution 1 weight has shape \(4, 8, 4, 4\), expected"),
+])
+def test_converter_names_what_differs_from_the_release(tmp_path, what, message):
+    seq = generator_sequential(np.random.default_rng(4), [4, 8, 4], "nn")
+    mods = seq.fields["modules"]
+    if what == "kernel":
+        mods[1].fields["kW"] = 3
+    elif what == "padding":
+        mods[7].fields["padH"] = 0
+    elif what == "adj":
+        mods[4].fields["adjT"] = 1
+    elif what == "first_stride":
+        mods[1].fields.update(dT=2, dH=2, dW=2)
+    elif what == "eps":
+        mods[2].fields["eps"] = 1e-3
+    elif what == "no_mean":
+        del mods[2].fields["running_mean"]
+    elif what == "weight_dims":
+        mods[1].fields["weight"] = mods[1].fields["weight"][..., 0]
+    write_t7(tmp_path / "g.t7", seq)
+    with pytest.raises(T7LayoutError, match=message):
+        convert({"checkpoint": tmp_path / "g.t7"})
