@@ -48,6 +48,7 @@ DEFAULT_PLUGINS = {
     "biggan": "zoo_plugins.biggan",
     "sagan": "zoo_plugins.sagan",
     "pggan_inpaint": "zoo_plugins.pggan_inpaint",
+    "gan3d": "zoo_plugins.gan3d",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)

@@ -1,5 +1,6 @@
-"""Voxel grids as files: the raw grid (.npy), a picture (PNG: maximum projections along the three axes,
-side by side) and a surface mesh (.obj or .ply, by marching cubes from scikit-image)."""
+"""Voxel grids as files: the raw grid (.npy), a picture (PNG: shaded isometric views from two opposite
+corners, zoo.voxel_render; `render_projections` gives maximum projections instead), a surface mesh
+(.obj or .ply, by marching cubes from scikit-image) and the reading back of such a mesh."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -62,16 +63,38 @@ def save_mesh(volume: Tensor, path: str | Path, *, level: float) -> Path:
     return path
 
 
+def read_mesh(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices (V, 3) float and triangles (F, 3) int (0-based) of an .obj or ASCII .ply `save_mesh` wrote."""
+    path = Path(path)
+    lines = path.read_text().splitlines()
+    if path.suffix.lower() == ".obj":
+        verts = [[float(v) for v in line.split()[1:4]] for line in lines if line.startswith("v ")]
+        faces = [[int(f.split("/")[0]) - 1 for f in line.split()[1:4]] for line in lines if line.startswith("f ")]
+    elif path.suffix.lower() == ".ply":
+        if not lines or lines[0] != "ply" or "end_header" not in lines:
+            raise ZooError(f"{path.name} is not an ASCII .ply file")
+        counts = {line.split()[1]: int(line.split()[2]) for line in lines if line.startswith("element ")}
+        body = lines[lines.index("end_header") + 1:]
+        n_v, n_f = counts.get("vertex", 0), counts.get("face", 0)
+        verts = [[float(v) for v in line.split()[:3]] for line in body[:n_v]]
+        faces = [[int(v) for v in line.split()[1:4]] for line in body[n_v:n_v + n_f]]
+    else:
+        raise ZooError(f"a mesh file must end in .obj or .ply, got {path.name}")
+    return np.asarray(verts, np.float64).reshape(-1, 3), np.asarray(faces, np.int64).reshape(-1, 3)
+
+
 def save_voxels(volume: Tensor, stem: str | Path, *, value_range=(0.0, 1.0), mesh_format: str = "obj",
-                scale: int = 4) -> list[Path]:
-    """STEM.npy (the grid), STEM.png (its projections, enlarged `scale` times) and STEM.obj/.ply."""
+                scale: int = 2, size: int = 128) -> list[Path]:
+    """STEM.npy (the grid), STEM.png (two shaded isometric views, `size` px each, enlarged `scale`
+    times) and STEM.obj/.ply."""
     from zoo.images import save_grid
+    from zoo.voxel_render import render_views
 
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     npy = stem.with_suffix(".npy")
     np.save(npy, _grid(volume)[None])
-    png = save_grid(render_projections(volume, value_range)[None], stem.with_suffix(".png"),
-                    value_range=value_range, scale=scale)
+    png = save_grid(render_views(volume, size, value_range=value_range), stem.with_suffix(".png"),
+                    value_range=(0.0, 1.0), scale=scale)
     level = (value_range[0] + value_range[1]) / 2
     return [npy, png, save_mesh(volume, stem.with_suffix(f".{mesh_format}"), level=level)]

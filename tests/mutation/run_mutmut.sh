@@ -30,6 +30,8 @@ case $paper in
           tests='"tests/test_biggan.py", "tests/test_biggan_convert.py"' ;;
   pggan_inpaint) files='"zoo_plugins/pggan_inpaint/networks.py", "zoo_plugins/pggan_inpaint/objective.py"'
                  tests='"tests/test_pggan_inpaint.py"' ;;
+  gan3d) files='"zoo_plugins/gan3d/networks.py", "zoo_plugins/gan3d/objective.py", "zoo_plugins/gan3d/convert.py", "zoo_plugins/gan3d/tasks.py", "zoo/voxel_render.py", "zoo/metrics/voxel_scores.py"'
+         tests='"tests/test_gan3d.py", "tests/test_voxel_render.py"' ;;
   core) files='"zoo/losses.py", "zoo/objectives.py"'
         tests='"tests/test_losses.py", "tests/test_gan.py", "tests/test_dcgan.py", "tests/test_vae.py", "tests/test_cvae.py", "tests/test_aae.py", "tests/test_vaegan.py", "tests/test_cgan.py"' ;;
   *) echo "run_mutmut.sh: unknown paper '$paper'" >&2; exit 2 ;;

@@ -144,19 +144,19 @@ def _labels(model, label: str | None, n: int):
 
 
 def _save_voxels(samples, output, value_range, mesh_format: str, scale: int):
-    """STEM.npy (all grids), STEM.png (their max projections) and one mesh per sample."""
+    """STEM.npy (all grids), STEM.png (shaded isometric views, one row per sample) and one mesh per sample."""
     import numpy as np
-    import torch
 
     from zoo.images import save_grid
-    from zoo.voxel_files import render_projections, save_mesh
+    from zoo.voxel_files import save_mesh
+    from zoo.voxel_render import render_views
 
     stem = output.with_suffix("")
     stem.parent.mkdir(parents=True, exist_ok=True)
     np.save(stem.with_suffix(".npy"), samples.cpu().numpy())
     yield stem.with_suffix(".npy")
-    pictures = torch.stack([render_projections(v, value_range) for v in samples])
-    yield save_grid(pictures, stem.with_suffix(".png"), value_range=value_range, nrow=1, scale=scale)
+    pictures = render_views(samples, 32 * scale, value_range=value_range)  # scale sets the picture size
+    yield save_grid(pictures, stem.with_suffix(".png"), value_range=(0.0, 1.0), nrow=min(4, len(samples)))
     level = (value_range[0] + value_range[1]) / 2
     for i, volume in enumerate(samples):
         name = stem.with_suffix(f".{mesh_format}") if len(samples) == 1 else \

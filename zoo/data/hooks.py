@@ -13,6 +13,8 @@ DATASETS = (
      "the digits with rectangular or free-form holes (mask 1 = hole) and the masked images"),
     ("voxels", "zoo.data.voxels:Voxels",
      "procedural 3-D primitives, randomly rotated and sized, as labelled 32^3/64^3 occupancy grids"),
+    ("voxel-views", "zoo.data.voxel_views:VoxelViews",
+     "the voxels primitives with a shaded isometric picture of each (64 px grey in [-1, 1]), for 3D-VAE-GAN"),
     ("layouts", "zoo.data.layouts:Layouts",
      "procedural outdoor scenes: semantic label maps (one-hot too) paired with textured renderings"),
     ("captions", "zoo.data.captions:Captions",

@@ -32,24 +32,13 @@ def colourise(label_map: Tensor, palette) -> Tensor:
 
 
 def render_voxels(voxels: Tensor, size: int = 64) -> Tensor:
-    """(1, D, H, W) occupancy -> (3, size, size) in [0, 1]: an isometric view, Lambert-shaded by the depth map."""
-    ay, ax = math.radians(45), math.atan(1 / math.sqrt(2))  # the isometric angles
-    rot_y = torch.tensor([[math.cos(ay), 0, math.sin(ay)], [0, 1, 0], [-math.sin(ay), 0, math.cos(ay)]])
-    rot_x = torch.tensor([[1, 0, 0], [0, math.cos(ax), -math.sin(ax)], [0, math.sin(ax), math.cos(ax)]])
-    theta = torch.cat([rot_y @ rot_x, torch.zeros(3, 1)], dim=1)[None].float()
-    grid = F.affine_grid(theta, (1, 1, size, size, size), align_corners=False)
-    volume = F.grid_sample(voxels[None].float(), grid, mode="bilinear", align_corners=False)[0, 0] > 0.5
-    hit = volume.any(0)
-    depth = torch.where(hit, volume.float().argmax(0).float(), torch.full((size, size), float(size)))
-    dz_dy, dz_dx = torch.gradient(depth)
-    normal = torch.stack([dz_dx, dz_dy, -torch.ones_like(depth)])  # pointing back at the viewer (-z)
-    normal = normal / normal.norm(dim=0, keepdim=True)
-    light = torch.tensor([-0.4, -0.6, -0.7])
-    light = light / light.norm()
-    shade = 0.25 + 0.75 * (normal * light[:, None, None]).sum(0).clamp(min=0)
-    shade = shade * (1 - 0.3 * depth / size)
-    colour = torch.tensor([0.55, 0.7, 1.0])[:, None, None] * shade
-    return torch.where(hit, colour, torch.full_like(colour, 0.08))
+    """(1, D, H, W) occupancy -> (3, size, size) in [0, 1]: the isometric view of zoo.voxel_render (the one
+    renderer of the core), tinted blue on a dark field."""
+    from zoo.voxel_render import render_voxels as shaded
+
+    grey = shaded(voxels, size, background=-1.0)[0]  # -1 marks the rays that miss the shape
+    colour = torch.tensor([0.55, 0.7, 1.0])[:, None, None] * grey.clamp_min(0)
+    return torch.where(grey >= 0, colour, torch.full_like(colour, 0.08))
 
 
 def item_panels(item: dict, dataset) -> tuple[list[Tensor], list[str]]:
