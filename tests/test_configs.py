@@ -131,7 +131,8 @@ def test_role_names_cannot_be_shared_keys_or_reserved():
 
 
 # -- config.json versions --------------------------------------------------------------------------
-SHIPPED = sorted(registry.load_registry_yaml(), key=lambda ws: ws.name)
+# official entries (biggan.deep-*, gan3d.chair-64 ...) are converted on first load: nothing shipped to check
+SHIPPED = sorted((ws for ws in registry.load_registry_yaml() if ws.shipped), key=lambda ws: ws.name)
 
 
 def _shipped_folder(ws):
