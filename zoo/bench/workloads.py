@@ -192,13 +192,19 @@ def _train_step(model, batch_size, dt, device, channels_last, gen) -> Workload:
     objective = build.build_objective(arch, model.config, registry.catalog())
     comps = model.components
     # real images have the encoder's input shape, else the discriminator's (an AAE's judges latents), else G's output
+    # (a 3D-VAE-GAN's encoder reads an "image" view while its discriminator judges "voxels": one key per kind)
     specs = [getattr(comps[r], "input", None) for r in ("encoder", "discriminator") if r in comps]
     specs = [s for s in specs if s is not None and getattr(s, "kind", None) in ("image", "voxels")]
-    image_spec = specs[0] if specs else comps["generator"].output
-    batch = {"image": random_images(image_spec, batch_size, device, torch.float32, gen, channels_last)}
+    if not specs:
+        specs = [comps["generator"].output]
+    batch = {}
+    for spec in specs:
+        batch.setdefault(spec.kind if spec.kind == "voxels" else "image",
+                         random_images(spec, batch_size, device, torch.float32, gen, channels_last))
     g = comps["generator"] if "generator" in comps else None
     if g is not None:
         batch.update(random_labels(g.condition, batch_size, device, gen))
+    batch = objective.example_batch(batch, gen) if hasattr(objective, "example_batch") else batch
     trained = {r: m for r, m in comps.items() if r != "ema"}
     precision = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dt]
     if "precision" in inspect.signature(Trainer).parameters:  # the trainer's own mixed precision

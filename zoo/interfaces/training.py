@@ -159,6 +159,12 @@ class Objective(abc.ABC):
         the checkpoints and the saved weights. The objective keeps its own reference to use them."""
         return {}
 
+    def example_batch(self, batch: dict[str, Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        """A benchmark's train-step batch, completed with keys only this objective reads (an inpainting
+        mask, say). `batch` already holds random "image"/"voxels" data of the networks' input shapes and
+        the generator's label keys; draw anything added from `generator`."""
+        return batch
+
     def state_dict(self) -> dict:
         """State the objective changes during training (e.g. an adaptive augmentation probability),
         saved in checkpoints; plain containers, numbers and tensors only."""

@@ -106,6 +106,17 @@ class PGGANInpaintObjective(Objective):
             return (Phase("generator", ("generator",)),)
         return (Phase("discriminator", ("discriminator",)), Phase("generator", ("generator",)))
 
+    def example_batch(self, batch: dict[str, Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        """The benchmark's batch with a hole mask per image (a random rectangle, as the data's)."""
+        image = batch["image"]
+        n, size = image.shape[0], image.shape[-1]
+        corner = torch.randint(size // 2 + 1, (n, 2), generator=generator)
+        rows = torch.arange(size)[None, :, None]
+        cols = torch.arange(size)[None, None, :]
+        top, left = corner[:, :1, None], corner[:, 1:, None]
+        hole = (rows >= top) & (rows < top + size // 2) & (cols >= left) & (cols < left + size // 2)
+        return {**batch, "mask": hole[:, None].to(image)}
+
     def inputs(self, batch: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
         """(images, holes) of one step: the batch's images and masks, both turned by one random element
         of the square's symmetry group if `augment`; new holes instead of the batch's if `fresh_masks`."""
