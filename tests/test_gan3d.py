@@ -564,3 +564,43 @@ def test_converter_names_what_differs_from_the_release(tmp_path, what, message):
     write_t7(tmp_path / "g.t7", seq)
     with pytest.raises(T7LayoutError, match=message):
         convert({"checkpoint": tmp_path / "g.t7"})
+
+
+class InputRecordingD(SignD):
+    def forward(self, x, c=None):
+        self.inputs.append(x.detach().clone())
+        return super().forward(x, c)
+
+
+@pytest.mark.parametrize("step, expected", [(0, 0.2), (25, 0.15), (50, 0.1), (100, 0.0), (150, 0.0)])
+def test_instance_noise_falls_linearly_to_zero(step, expected):
+    objective = Gan3DObjective(instance_noise=0.2, instance_noise_steps=100)
+    objective.schedule(step)
+    assert objective.noise == pytest.approx(expected)  # 0.2 · (1 − step/100), never below 0
+    assert Gan3DObjective().noise == 0.0 and Gan3DObjective(instance_noise=0.2).noise == 0.0  # off by default
+    with pytest.raises(ValueError, match="instance_noise must be >= 0, got -0.1"):
+        Gan3DObjective(instance_noise=-0.1)
+
+
+@pytest.mark.parametrize("noise, steps, step, std", [(0.3, 10, 0, 0.3), (0.3, 10, 5, 0.15), (0.0, 0, 0, 0.0),
+                                                     (0.3, 10, 10, 0.0)])
+def test_d_sees_real_grids_with_instance_noise_of_the_scheduled_std(noise, steps, step, std):
+    torch.manual_seed(0)
+    g, d = tiny()["generator"], InputRecordingD()
+    d.inputs = []
+    real = ball()[None].repeat(16, 1, 1, 1, 1)
+    trainer = Trainer({"generator": g, "discriminator": d},
+                      Gan3DObjective(instance_noise=noise, instance_noise_steps=steps),
+                      TensorBatches({"voxels": real}, 16))
+    trainer.step = step
+    logs = trainer.train_step()
+    assert len(d.inputs) == 2  # both phases
+    for seen in d.inputs:
+        residual = seen[:16] - real  # the real half of the joint batch, minus the grids themselves
+        if std == 0.0:
+            assert torch.equal(residual, torch.zeros_like(residual))
+        else:
+            assert residual.std().item() == pytest.approx(std, abs=0.02)
+            assert abs(residual.mean().item()) < 0.02
+    # SignD spots a real grid by an exact 1; noise hides that, so it calls the real grids fake
+    assert logs["d_accuracy"] == (1.0 if std == 0.0 else 0.5)

@@ -13,7 +13,9 @@ PAPER = Paper(title="Learning a Probabilistic Latent Space of Object Shapes via 
 # Sec. 4: z ∈ R²⁰⁰, 64³ voxels, G widths 512-256-128-64, Adam lr_G 0.0025, lr_D 1e-5, β1 0.5, batch 100,
 # D updated only when its accuracy on the last batch is below 80 %.
 GAN_CONFIG = {"latent_dim": 200, "resolution": 64, "g_width": 64, "d_width": 64, "latent_prior": "uniform",
-              "g_lr": 0.0025, "d_lr": 1e-5, "beta1": 0.5, "beta2": 0.999, "d_threshold": 0.8}
+              "g_lr": 0.0025, "d_lr": 1e-5, "beta1": 0.5, "beta2": 0.999, "d_threshold": 0.8,
+              # not the paper's: instance noise on D's inputs (std, linearly to 0 at the step), 0 = off
+              "instance_noise": 0.0, "instance_noise_steps": 0}
 
 
 @hookimpl

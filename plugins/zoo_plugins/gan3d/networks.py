@@ -48,6 +48,8 @@ class VoxelGenerator(Generator):
         super().__init__()
         stages = _stages(resolution)
         # The release samples z from U(0, 1) (torch.rand in main.lua); 3D-VAE-GAN's prior is N(0, I).
+        # The shipped gan3d.voxels-32 uses "normal" (a deviation): U(0, 1)'s mean of 0.5 passes through the
+        # first layer as a code-independent template, and the 32³ run with it collapsed to one blob.
         if latent_prior == "uniform":
             self.latent = LatentSpec((latent_dim,), prior="uniform", low=0.0, high=1.0)
         elif latent_prior == "normal":
