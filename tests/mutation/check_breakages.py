@@ -82,7 +82,7 @@ B = [
   "return (means[index] * (1 - fraction) + means[index + 1] * fraction,\n            variances[index] * (1 - fraction) + variances[index + 1] * fraction)", "tests/test_biggan_convert.py"),
  ("biggan: gen_z rows left in TF's (h, w, c) order", "plugins/zoo_plugins/biggan/convert.py",
   "            value = value[order]", "            value = value", "tests/test_biggan_convert.py"),
- ("biggan: one D step per G step", "plugins/zoo_plugins/biggan/objective.py",
+ ("biggan: one D step per G step", "zoo/objectives.py",
   "repeats=self.d_steps)", "repeats=1)", "tests/test_biggan.py"),
  ("biggan: truncation by clipping instead of resampling", "plugins/zoo_plugins/biggan/networks.py",
   "return truncated_normal(size, t, generator=generator).to(device)",

@@ -21,7 +21,8 @@ from typing import Mapping
 from torch import Tensor, nn
 
 from zoo import losses
-from zoo.interfaces import EMASpec, Objective, OptimizerSpec, Phase, PhaseLosses, UpdateGroup
+from zoo.interfaces import EMASpec, PhaseLosses
+from zoo.objectives import AdversarialObjective
 
 
 def regularised_weights(generator: nn.Module) -> list[Tensor]:
@@ -34,42 +35,22 @@ def regularised_weights(generator: nn.Module) -> list[Tensor]:
     return weights
 
 
-class BigGANObjective(Objective):
+class BigGANObjective(AdversarialObjective):
+    """The shared hinge game with `d_steps` D steps per G step (zoo.objectives.AdversarialObjective,
+    labels from the batch), plus the orthogonal regulariser in G's loss and an EMA of G."""
+
     def __init__(self, d_steps: int = 2, lr: float = 2e-4, d_lr: float = 2e-4, beta1: float = 0.0,
                  beta2: float = 0.999, orthogonal_beta: float = 1e-4, ema_decay: float = 0.995,
                  ema_start: int = 500) -> None:
-        if d_steps < 1:
-            raise ValueError(f"d_steps must be >= 1, got {d_steps}")
-        self.d_steps, self.orthogonal_beta = d_steps, orthogonal_beta
-        self.g_opt = OptimizerSpec("adam", lr=lr, betas=(beta1, beta2))
-        self.d_opt = OptimizerSpec("adam", lr=d_lr, betas=(beta1, beta2))
+        super().__init__(generator_loss="hinge", d_steps=d_steps, lr=lr, d_lr=d_lr, beta1=beta1, beta2=beta2)
+        self.orthogonal_beta = orthogonal_beta
         self.ema = EMASpec("generator", decay=ema_decay, start_step=ema_start)
 
-    def update_groups(self) -> tuple[UpdateGroup, ...]:
-        return (UpdateGroup("discriminator", ("discriminator",), self.d_opt),
-                UpdateGroup("generator", ("generator",), self.g_opt))
-
-    def schedule(self, step: int) -> tuple[Phase, ...]:
-        return (Phase("discriminator", ("discriminator",), repeats=self.d_steps),
-                Phase("generator", ("generator",)))
-
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
-        G, D = models["generator"], models["discriminator"]
-        real, labels = batch["image"], batch["label"]
-        fake = G(G.sample_latent(real.shape[0], device=real.device), labels)
-        if phase == "discriminator":
-            real_logits, fake_logits = D(real, labels), D(fake.detach(), labels)
-            loss = losses.hinge_discriminator_loss(real_logits, fake_logits)
-            return PhaseLosses({"discriminator": loss},
-                               {"d_loss": loss.detach(), "d_real": real_logits.detach().mean(),
-                                "d_fake": fake_logits.detach().mean()})
-        if phase == "generator":
-            adversarial = losses.hinge_generator_loss(D(fake, labels))
-            loss = adversarial
-            logs = {"g_loss": adversarial.detach()}
-            if self.orthogonal_beta:
-                ortho = losses.orthogonal_regularization(regularised_weights(G), beta=self.orthogonal_beta)
-                loss = loss + ortho
-                logs["g_ortho"] = ortho.detach()
-            return PhaseLosses({"generator": loss}, logs)
-        raise ValueError(f"unknown phase {phase!r}")
+        result = super().losses(phase, batch, models)
+        if phase == "generator" and self.orthogonal_beta:
+            ortho = losses.orthogonal_regularization(regularised_weights(models["generator"]),
+                                                     beta=self.orthogonal_beta)
+            result.updates["generator"] = result.updates["generator"] + ortho
+            result.logs["g_ortho"] = ortho.detach()
+        return result
