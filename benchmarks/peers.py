@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
@@ -110,24 +109,18 @@ def compare(peer: Peer, batch_size: int, *, warmup: int = 1, iters: int = 5, rou
     import torch
 
     from zoo.bench.flops import count_flops
-    from zoo.bench.timing import WallTimer, run_timed, summarize
+    from zoo.bench.peer_timing import time_against_peer
 
     ours, theirs, z, z_peer = pair(peer, batch_size)
     with torch.inference_mode():
         diff = (ours(z) - theirs(z_peer)).abs().max().item()
         flops = [count_flops(lambda m=m, x=x: m(x)) / batch_size for m, x in ((ours, z), (theirs, z_peer))]
-        times: dict[str, list[float]] = {"ours": [], "peer": []}
-        for _ in range(rounds):
-            for label, m, x in (("ours", ours, z), ("peer", theirs, z_peer)):
-                times[label] += run_timed(lambda: m(x), warmup=warmup, iters=iters, timer=WallTimer())
-    ours_s, peer_s = summarize(times["ours"], batch_size), summarize(times["peer"], batch_size)
+        timing = time_against_peer(lambda: ours(z), lambda: theirs(z_peer), batch_size,
+                                   warmup=warmup, iters=iters, rounds=rounds)
     return {"peer": peer.name, "architecture": peer.architecture, "config": dict(peer.config),
             "batch_size": batch_size, "device": "cpu", "dtype": "fp32", "threads": torch.get_num_threads(),
             "max_abs_output_difference": diff, "flops_per_sample": {"ours": flops[0], "peer": flops[1]},
-            "ours_samples_per_s": ours_s["samples_per_s"], "peer_samples_per_s": peer_s["samples_per_s"],
-            "ours_latency_median_ms": ours_s["latency_median_ms"],
-            "peer_latency_median_ms": peer_s["latency_median_ms"],
-            "ratio_ours_over_peer": ours_s["samples_per_s"] / peer_s["samples_per_s"]}
+            **timing}
 
 
 def main(argv=None) -> int:
@@ -150,17 +143,9 @@ def main(argv=None) -> int:
                   f"peer {r['peer_samples_per_s']:,.1f}/s, ratio {r['ratio_ours_over_peer']:.3f}, "
                   f"max |diff| {r['max_abs_output_difference']:.2e}")
     if args.json:
-        import datetime
+        from zoo.bench.peer_timing import write_peer_report
 
-        from zoo.bench.devices import environment
-
-        doc = {"schema": "genzoo.peers/1", "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
-               timespec="seconds"), "command": "python benchmarks/peers.py " + " ".join(argv or sys.argv[1:]),
-               "timing": "ABAB: ours and the peer alternate in rounds of warm-up + timed calls; "
-                         "samples/s = batch * calls / total time",
-               "environment": environment("cpu"), "results": results}
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=1)
+        write_peer_report(args.json, "python benchmarks/peers.py " + " ".join(argv or sys.argv[1:]), "the peer", results)
     return 0
 
 

@@ -276,3 +276,16 @@ def test_compare_gives_per_row_ratios(tmp_path, capsys):
     pb.write_text("{}")
     assert main(["bench", "--compare", str(pa), str(pb)]) == 2
     assert "not a `zoo bench --json` file" in capsys.readouterr().err
+
+
+def test_time_against_peer_alternates_and_reports_the_ratio_of_its_own_throughputs():
+    from zoo.bench.peer_timing import time_against_peer
+
+    calls = []
+    out = time_against_peer(lambda: calls.append("ours"), lambda: calls.append("peer"), 4,
+                            warmup=1, iters=2, rounds=2)
+    # each round: ours' warm-up + 2 timed calls, then the peer's; ABAB across rounds
+    assert calls == ["ours"] * 3 + ["peer"] * 3 + ["ours"] * 3 + ["peer"] * 3
+    assert out["ratio_ours_over_peer"] == out["ours_samples_per_s"] / out["peer_samples_per_s"]
+    assert set(out) == {"ours_samples_per_s", "peer_samples_per_s", "ours_latency_median_ms",
+                        "peer_latency_median_ms", "ratio_ours_over_peer"}

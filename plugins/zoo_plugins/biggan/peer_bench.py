@@ -12,7 +12,6 @@ weights' values, so no download is needed. `--channels-last` and `--compile` app
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 # [upsample, in, out] per block in units of channel_width; attention before block 8 (64x64) in both
@@ -69,7 +68,7 @@ def compare(resolution: int, batch_size: int, dtype: str, *, warmup: int = 1, it
             channels_last: bool = False, compile_mode: str | None = None, truncation: float = 0.5) -> dict:
     import torch
 
-    from zoo.bench.timing import WallTimer, run_timed, summarize
+    from zoo.bench.peer_timing import time_against_peer
 
     dt = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
     ours, theirs = pair(resolution)
@@ -84,19 +83,12 @@ def compare(resolution: int, batch_size: int, dtype: str, *, warmup: int = 1, it
         compiled = torch.compile(ours.synthesize, mode=None if compile_mode == "default" else compile_mode)
         run_ours = lambda: compiled(z, classes, truncation)  # noqa: E731
     run_theirs = lambda: theirs(z, classes, truncation)  # noqa: E731
-    times: dict[str, list[float]] = {"ours": [], "peer": []}
     with torch.inference_mode():
         diff = (run_ours().float() - run_theirs().float()).abs().max().item()
-        for _ in range(rounds):
-            for label, fn in (("ours", run_ours), ("peer", run_theirs)):
-                times[label] += run_timed(fn, warmup=warmup, iters=iters, timer=WallTimer())
-    a, b = summarize(times["ours"], batch_size), summarize(times["peer"], batch_size)
+        timing = time_against_peer(run_ours, run_theirs, batch_size, warmup=warmup, iters=iters, rounds=rounds)
     return {"resolution": resolution, "batch_size": batch_size, "dtype": dtype, "device": "cpu",
             "threads": torch.get_num_threads(), "channels_last": channels_last, "compile": compile_mode,
-            "truncation": truncation, "max_abs_output_difference": diff,
-            "ours_samples_per_s": a["samples_per_s"], "peer_samples_per_s": b["samples_per_s"],
-            "ours_latency_median_ms": a["latency_median_ms"], "peer_latency_median_ms": b["latency_median_ms"],
-            "ratio_ours_over_peer": a["samples_per_s"] / b["samples_per_s"]}
+            "truncation": truncation, "max_abs_output_difference": diff, **timing}
 
 
 def main(argv=None) -> int:
@@ -122,18 +114,10 @@ def main(argv=None) -> int:
                       f"{r['peer_samples_per_s']:.3f}/s, ratio {r['ratio_ours_over_peer']:.3f}, "
                       f"max |diff| {r['max_abs_output_difference']:.2e}", flush=True)
     if args.json:
-        import datetime
+        from zoo.bench.peer_timing import write_peer_report
 
-        from zoo.bench.devices import environment
-
-        doc = {"schema": "genzoo.peers/1", "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
-               timespec="seconds"), "command": "python -m zoo_plugins.biggan.peer_bench " + " ".join(
-               argv if argv is not None else sys.argv[1:]),
-               "timing": "ABAB: ours and pytorch-pretrained-biggan alternate in rounds of warm-up + timed "
-                         "calls; samples/s = batch * calls / total time",
-               "environment": environment("cpu"), "results": results}
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=1)
+        write_peer_report(args.json, "python -m zoo_plugins.biggan.peer_bench " + " ".join(
+            argv if argv is not None else sys.argv[1:]), "pytorch-pretrained-biggan", results)
     return 0
 
 
