@@ -1,0 +1,187 @@
+"""SRResNet / SRGAN (Ledig et al. 2017): the architecture as the paper's Fig. 4 draws it, the MSE and the
+VGG54 content loss computed by hand, the adversarial game's routing, MSRResNet against basicsr, and a
+short run that learns."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from zoo_plugins.srgan.adversarial import SRGANObjective, content_loss
+from zoo_plugins.srgan.networks import MSRResNet, ResidualBlock, SRGANDiscriminator, SRResNetGenerator, SubPixelBlock
+from zoo_plugins.srgan.objective import SRResNetObjective, dihedral
+
+
+def _convs(module):
+    return [m for m in module.modules() if isinstance(m, nn.Conv2d)]
+
+
+def test_srresnet_has_the_papers_layout():
+    g = SRResNetGenerator(width=64, blocks=16, scale=4)
+    blocks = [m for m in g.modules() if isinstance(m, ResidualBlock)]
+    assert len(blocks) == 16
+    ups = [m for m in g.modules() if isinstance(m, SubPixelBlock)]
+    assert len(ups) == 2 and all(u.shuffle.upscale_factor == 2 and u.conv.out_channels == 256 for u in ups)
+    assert g.head[0].kernel_size == (9, 9) and g.tail.kernel_size == (9, 9)
+    # conv 9x9, 2 per block, the post-residual conv, 2 sub-pixel convs, conv 9x9
+    assert len(_convs(g)) == 1 + 2 * 16 + 1 + 2 + 1
+
+
+def test_residual_block_places_bn_and_prelu_as_fig4():
+    """conv -> BN -> PReLU -> conv -> BN, plus the input: computed by hand from the block's own layers."""
+    torch.manual_seed(0)
+    block = ResidualBlock(4).eval()
+    for bn in (block.bn1, block.bn2):  # non-trivial statistics so that BN's place matters
+        bn.running_mean.uniform_(-1, 1), bn.running_var.uniform_(0.5, 2), bn.weight.data.uniform_(0.5, 2)
+    block.act.weight.data.fill_(0.1)
+    x = torch.randn(2, 4, 6, 6)
+
+    def bn(layer, h):
+        return (h - layer.running_mean[:, None, None]) / torch.sqrt(layer.running_var[:, None, None] + layer.eps) \
+            * layer.weight[:, None, None] + layer.bias[:, None, None]
+
+    h = bn(block.bn1, F.conv2d(x, block.conv1.weight, block.conv1.bias, padding=1))
+    h = torch.where(h > 0, h, 0.1 * h)
+    want = x + bn(block.bn2, F.conv2d(h, block.conv2.weight, block.conv2.bias, padding=1))
+    assert torch.allclose(block(x), want, atol=1e-5)
+
+
+def test_generator_takes_unit_range_and_upscales_any_size():
+    g = SRResNetGenerator(width=8, blocks=2, scale=4).eval()
+    assert g.condition.value_range == (0.0, 1.0) and g.output.value_range == (-1.0, 1.0)
+    assert g(None, torch.rand(2, 3, 5, 7)).shape == (2, 3, 20, 28)
+    assert SRResNetGenerator(width=8, blocks=1, scale=2)(None, torch.rand(1, 3, 4, 4)).shape == (1, 3, 8, 8)
+    with pytest.raises(ValueError, match="scale"):
+        SRResNetGenerator(scale=3)
+
+
+def test_discriminator_has_eight_convolutions_and_the_strides_of_fig4():
+    d = SRGANDiscriminator(resolution=96, d_width=64)
+    convs = _convs(d)
+    assert [c.out_channels for c in convs] == [64, 64, 128, 128, 256, 256, 512, 512]
+    assert [c.stride[0] for c in convs] == [1, 2, 1, 2, 1, 2, 1, 2]
+    assert all(isinstance(c, nn.Conv2d) and c.kernel_size == (3, 3) for c in convs)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in d.modules()) == 7  # none after the first conv
+    assert d.dense[0].in_features == 512 * 6 * 6 and d.dense[0].out_features == 1024
+    assert d(torch.rand(2, 3, 96, 96) * 2 - 1).shape == (2,)
+
+
+def test_dihedral_turns_then_mirrors():
+    x = torch.arange(4.0).view(1, 1, 2, 2)  # [[0, 1], [2, 3]]
+    assert dihedral(x, 1, False).flatten().tolist() == [1, 3, 0, 2]  # a quarter turn counter-clockwise
+    assert dihedral(x, 0, True).flatten().tolist() == [1, 0, 3, 2]
+
+
+def test_srresnet_loss_is_the_pixel_mse_in_the_hr_range():
+    torch.manual_seed(0)
+    g = SRResNetGenerator(width=4, blocks=1, scale=2).eval()
+    low, high = torch.rand(2, 3, 4, 4) * 2 - 1, torch.rand(2, 3, 8, 8) * 2 - 1
+    out = SRResNetObjective(augment=False).losses("generator", {"low_res": low, "image": high}, {"generator": g})
+    want = ((g(None, (low + 1) / 2) - high) ** 2).mean()
+    assert torch.allclose(out.updates["generator"], want, atol=1e-6)
+
+
+class _Trunk(nn.Module):
+    """A two-layer stand-in trunk with named layers (the FeatureTrunk call convention)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 3, padding=1)
+        self.register_buffer("mean", torch.zeros(1, 3, 1, 1))
+        self.register_buffer("std", torch.ones(1, 3, 1, 1))
+
+    def forward(self, x, layers, normalize=False):
+        h = self.conv(x)
+        return {name: value for name, value in (("conv1", h), ("relu1", h.relu())) if name in layers}
+
+
+def test_content_loss_is_the_mse_of_the_chosen_layer_rescaled():
+    """l_VGG = (1/12.75)² · mean((φ(fake) − φ(real))²) on the chosen layer only (relu1, not conv1)."""
+    from zoo.features.perceptual import PerceptualLoss
+
+    torch.manual_seed(1)
+    trunk = _Trunk()
+    loss = PerceptualLoss(trunk, ("relu1",), criterion="mse")
+    fake, real = torch.rand(2, 3, 5, 5) * 2 - 1, torch.rand(2, 3, 5, 5) * 2 - 1
+    phi = lambda x: trunk.conv((x + 1) / 2).relu()  # noqa: E731
+    want = ((phi(fake) - phi(real)) ** 2).mean() / 12.75 ** 2
+    assert torch.allclose(content_loss(loss, fake, real, 1 / 12.75), want, atol=1e-7)
+    on_conv = ((trunk.conv((fake + 1) / 2) - trunk.conv((real + 1) / 2)) ** 2).mean() / 12.75 ** 2
+    assert not torch.allclose(content_loss(loss, fake, real, 1 / 12.75), on_conv, atol=1e-7)
+
+
+def _srgan_parts():
+    torch.manual_seed(0)
+    g = SRResNetGenerator(width=4, blocks=1, scale=2)
+    d = SRGANDiscriminator(resolution=16, d_width=2, dense=8)
+    objective = SRGANObjective(feature_network="random-vgg19", augment=False, lr_drop=10)
+    batch = {"low_res": torch.rand(2, 3, 8, 8) * 2 - 1, "image": torch.rand(2, 3, 16, 16) * 2 - 1}
+    return g, d, objective, batch
+
+
+def test_srgan_generator_loss_is_content_plus_1e3_adversarial():
+    from zoo import losses
+
+    g, d, objective, batch = _srgan_parts()
+    out = objective.losses("generator", batch, {"generator": g, "discriminator": d})
+    fake = g(None, (batch["low_res"] + 1) / 2)
+    adversarial = F.softplus(-d(fake)).mean()  # −log σ(D(G(x))) by hand
+    content = content_loss(objective.perceptual, fake, batch["image"], 1 / 12.75)
+    assert torch.allclose(out.updates["generator"], content + 1e-3 * adversarial, atol=1e-6)
+    assert torch.allclose(out.logs["g_adv"], losses.nonsaturating_generator_loss(d(fake)), atol=1e-6)
+
+
+def test_srgan_discriminator_loss_is_the_cross_entropy_and_leaves_g_alone():
+    g, d, objective, batch = _srgan_parts()
+    out = objective.losses("discriminator", batch, {"generator": g, "discriminator": d})
+    fake = g(None, (batch["low_res"] + 1) / 2)
+    want = F.softplus(-d(batch["image"])).mean() + F.softplus(d(fake)).mean()
+    assert torch.allclose(out.updates["discriminator"], want, atol=1e-6)
+    out.updates["discriminator"].backward()
+    assert all(p.grad is None for p in g.parameters())
+
+
+def test_srgan_drops_the_lr_tenfold_at_lr_drop():
+    _, _, objective, _ = _srgan_parts()
+    schedule = objective.update_groups()[0].lr_schedule
+    assert schedule.multiplier(9) == 1.0 and math.isclose(schedule.multiplier(10), 0.1)
+
+
+def test_msrresnet_matches_basicsr_through_the_converter(tmp_path):
+    from sr_references import basicsr_archs
+
+    from zoo_plugins.srgan.convert import convert
+
+    _, _, BasicMSRResNet = basicsr_archs()
+    for scale in (4, 2):
+        ref = BasicMSRResNet(3, 3, num_feat=8, num_block=2, upscale=scale).eval()
+        torch.save({"params": ref.state_dict()}, tmp_path / "msrresnet.pth")
+        config, states = convert({"checkpoint": tmp_path / "msrresnet.pth"})
+        assert config == {"channels": 3, "width": 8, "blocks": 2, "scale": scale}
+        ours = MSRResNet(**config).eval()
+        ours.load_state_dict(states["generator"])
+        x = torch.rand(1, 3, 7, 9)
+        with torch.no_grad():
+            assert (ours(None, x) - ref(x)).abs().max() <= 1e-5
+
+
+def test_a_short_srresnet_run_learns_past_bicubic():
+    """On one fixed pair of smooth images, 150 Adam steps take the MSE well below bicubic upsampling's."""
+    torch.manual_seed(0)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, 16), torch.linspace(0, 1, 16), indexing="ij")
+    high = torch.stack([torch.sin(6 * xx + 3 * yy), torch.cos(5 * yy), torch.sin(4 * xx * yy)])[None]
+    low = F.interpolate(high, scale_factor=0.25, mode="bicubic", antialias=True, align_corners=False)
+    bicubic = F.mse_loss(F.interpolate(low, scale_factor=4, mode="bicubic", align_corners=False), high)
+    g = SRResNetGenerator(width=16, blocks=2, scale=4)
+    objective = SRResNetObjective(augment=False)
+    opt = objective.update_groups()[0].optimizer.build(g.parameters())
+    opt.param_groups[0]["lr"] = 2e-3
+    for _ in range(150):
+        loss = objective.losses("generator", {"low_res": low, "image": high}, {"generator": g}).updates["generator"]
+        opt.zero_grad(), loss.backward(), opt.step()
+    g.eval()
+    with torch.no_grad():
+        assert F.mse_loss(g(None, (low + 1) / 2), high) < 0.5 * bicubic
