@@ -62,26 +62,52 @@ def _write(model, images, path, generator=None) -> None:
 
 # -- upscale ----------------------------------------------------------------------------------------
 def add_upscale_command(sub) -> None:
-    p = sub.add_parser("upscale", help="super-resolve an image file (tiled for large images)")
-    p.add_argument("input", help="image file (PNG/JPEG)")
-    p.add_argument("-o", "--output", required=True, help="image file to write")
+    p = sub.add_parser("upscale", help="super-resolve a picture or a folder of pictures (tiled for large ones)",
+                       usage="zoo upscale NAME INPUT -o OUTPUT [--tile N] (or INPUT -m NAME)")
+    p.add_argument("inputs", nargs="+", metavar="NAME INPUT",
+                   help="weight set (unless -m gives it), then a picture (PNG/JPEG; RGB, greyscale or with alpha) "
+                        "or a folder of pictures")
+    p.add_argument("-o", "--output", required=True, help="picture to write (a folder when INPUT is one)")
+    p.add_argument("-m", "--model", dest="name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
     p.add_argument("--tile", type=int, default=128, help="tile size in input pixels (default 128; 0: no tiling)")
     p.add_argument("--overlap", type=int, default=16, help="input pixels of context around each tile (default 16)")
-    _model_options(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of any latent the generator draws (default 0)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
     p.set_defaults(func=cmd_upscale)
 
 
 def cmd_upscale(args) -> int:
+    from pathlib import Path
+
     from zoo.errors import ZooError
-    from zoo.images import load_image
-    from zoo.tasks.checks import input_range
+    from zoo.tasks.checks import progress_bar
+    from zoo.tasks.upscale_files import pictures_in, upscale_file
 
     if args.tile < 0 or args.overlap < 0:
         raise ZooError(f"--tile and --overlap must be >= 0, got {args.tile} and {args.overlap}")
+    inputs = list(args.inputs)
+    if args.name is None and len(inputs) == 2:
+        args.name = inputs.pop(0)
+    if args.name is None or len(inputs) != 1:
+        raise ZooError(f"zoo upscale takes NAME INPUT (or INPUT -m NAME), got {len(args.inputs)} argument(s): "
+                       f"{' '.join(args.inputs)}")
+    source = Path(inputs[0])
+    if not source.exists():
+        raise ZooError(f"no such file: {source}")
     model = _load(args, "upscale")
-    x = load_image(args.input, channels=_channels(model.sampler), value_range=input_range(model.sampler))
-    out = model.upscale(x, tile=args.tile or None, overlap=args.overlap, seed=args.seed, progress=show_progress(args))
-    _write(model, out, args.output)
+    options = {"tile": args.tile or None, "overlap": args.overlap, "seed": args.seed}
+    if not source.is_dir():
+        print(f"wrote {upscale_file(model, source, args.output, progress=show_progress(args), **options)}")
+        return 0
+    files, target = pictures_in(source), Path(args.output)
+    if target.exists() and not target.is_dir():
+        raise ZooError(f"{target}: INPUT is a folder, so -o must be a folder (this is a file)")
+    with progress_bar(len(files), "upscale", show_progress(args)) as bar:
+        for path in files:
+            upscale_file(model, path, target / path.name, **options)
+            bar.update(1)
+    print(f"wrote {len(files)} pictures to {target}")
     return 0
 
 
