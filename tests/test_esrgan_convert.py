@@ -171,3 +171,48 @@ def test_breakage_a_missing_residual_scale_is_caught(tmp_path, monkeypatch):
     ours = _ours(tmp_path / "net.pth")
     monkeypatch.setattr(networks, "RESIDUAL_SCALE", 1.0)
     assert _max_diff(ours, ref, torch.rand(1, 3, 8, 8)) > 1e-3
+
+
+def _official_entry(name: str, url: str, digest: str) -> None:
+    """A registry entry written like esrgan.realesrgan-x4plus's, at `url`."""
+    from zoo import registry
+
+    ws, = registry.parse_registry({name: {"architecture": "esrgan", "source": {
+        "url": url, "converter": "esrgan",
+        "files": {"checkpoint": {"filename": "RealESRGAN_x4plus.pth", "sha256": digest}}}}}, origin="test")
+    registry.catalog().by_kind["weight set"][ws.name] = ws
+
+
+def test_an_official_entry_downloads_converts_and_loads_and_a_tampered_file_is_refused(tmp_path, monkeypatch):
+    """The path of esrgan.realesrgan-x4plus over a loopback server: fetched, checked against its sha256,
+    converted, loaded, upscaling as basicsr does; a download whose bytes differ from the pin is refused."""
+    import hashlib
+
+    from url_server import FileServer
+
+    import zoo
+    from zoo import registry
+    from zoo.errors import ChecksumError
+
+    ref = _reference_rrdb()
+    torch.save({"params_ema": ref.state_dict()}, tmp_path / "RealESRGAN_x4plus.pth")
+    data = (tmp_path / "RealESRGAN_x4plus.pth").read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    served = {"/v0.1.0/RealESRGAN_x4plus.pth": data}
+    try:
+        with FileServer(served) as server:
+            _official_entry("esrgan.test-x4plus", server.url + "/v0.1.0/", digest)
+            model = zoo.load("esrgan.test-x4plus")
+            x = torch.rand(1, 3, 8, 6)
+            with torch.no_grad():
+                assert (model.upscale(x) - ref(x)).abs().max() <= 1e-5
+            server.tamper = True
+            monkeypatch.setenv("HF_HOME", str(tmp_path / "fresh-cache"))
+            _official_entry("esrgan.test-tampered", server.url + "/other/", digest)
+            server.files["/other/RealESRGAN_x4plus.pth"] = data
+            with pytest.raises(ChecksumError, match="sha256 mismatch"):
+                zoo.load("esrgan.test-tampered")
+    finally:
+        registry.reset()

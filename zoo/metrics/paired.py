@@ -58,6 +58,11 @@ def evaluate_paired(model, metrics: Sequence[str], pairs: Mapping[str, "torch.Te
     for start in range(0, total, batch_size):
         stop = min(start + batch_size, total)
         args = [pairs[k][start:stop] for k in inputs]
+        if task == "upscale":  # the data's [-1, 1] low-res images into the generator's input range
+            from zoo.images import to_range
+            from zoo.tasks.checks import input_range
+
+            args = [to_range(a, (-1.0, 1.0), input_range(model.sampler)) for a in args]
         out = run(*args).cpu().float()
         ref = pairs[target][start:stop].float()
         for m in metrics:
