@@ -41,10 +41,23 @@ class ResidualDenseBlock(nn.Module):
         self.conv5 = nn.Conv2d(nf + 4 * gc, nf, 3, 1, 1)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not torch.is_grad_enabled() and x.shape[0] == 1:
+            return self._forward_in_place(x)
         features = [x]
         for conv in (self.conv1, self.conv2, self.conv3, self.conv4):
             features.append(F.leaky_relu(conv(torch.cat(features, 1)), 0.2))
         return x + RESIDUAL_SCALE * self.conv5(torch.cat(features, 1))
+
+    def _forward_in_place(self, x: Tensor) -> Tensor:
+        """The same sums without autograd: each output is written once into one growing buffer (for a
+        single image a channel prefix of it is contiguous), instead of re-concatenating every input."""
+        nf, gc = x.shape[1], self.conv1.out_channels
+        buffer = x.new_empty(1, nf + 4 * gc, *x.shape[2:])
+        buffer[:, :nf] = x
+        for k, conv in enumerate((self.conv1, self.conv2, self.conv3, self.conv4)):
+            start = nf + k * gc
+            buffer[:, start:start + gc] = F.leaky_relu(conv(buffer[:, :start]), 0.2, inplace=True)
+        return torch.add(x, self.conv5(buffer), alpha=RESIDUAL_SCALE)
 
 
 class RRDB(nn.Module):
@@ -97,9 +110,10 @@ class RRDBNet(Generator):
             x = F.pixel_unshuffle(x, self.fold)
         feat = self.conv_first(x)
         feat = feat + self.conv_body(self.body(feat))
+        in_place = not torch.is_grad_enabled()  # no autograd: the activations may overwrite the conv outputs
         for conv in (self.conv_up1, self.conv_up2):
-            feat = F.leaky_relu(conv(F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2)
-        out = self.conv_last(F.leaky_relu(self.conv_hr(feat), 0.2))
+            feat = F.leaky_relu(conv(F.interpolate(feat, scale_factor=2, mode="nearest")), 0.2, inplace=in_place)
+        out = self.conv_last(F.leaky_relu(self.conv_hr(feat), 0.2, inplace=in_place))
         return out[..., :h * self.scale, :w * self.scale]
 
 
