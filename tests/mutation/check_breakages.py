@@ -115,6 +115,20 @@ B = [
   "return torch.where(hole, filled, x)", "return filled", "tests/test_pggan_inpaint.py"),
  ("inpaint task: tiles averaged without the tent weights", "zoo/tasks/inpaint.py",
   "tent = _tent(size[0], x)[:, None] * _tent(size[1], x)[None, :]", "tent = torch.ones(size, dtype=x.dtype)", "tests/test_pggan_inpaint.py"),
+ ("srgan: residual block without its second batch norm", "plugins/zoo_plugins/srgan/networks.py",
+  "return x + self.bn2(self.conv2(self.act(self.bn1(self.conv1(x)))))", "return x + self.conv2(self.act(self.bn1(self.conv1(x))))", "tests/test_srgan.py"),
+ ("srgan: content loss scaled by 1/12.75 instead of its square", "plugins/zoo_plugins/srgan/adversarial.py",
+  "return scale ** 2 * perceptual(fake, real)", "return scale * perceptual(fake, real)", "tests/test_srgan.py"),
+ ("srgan: discriminator without its stride-2 layers", "plugins/zoo_plugins/srgan/networks.py",
+  "(4 * w, 8 * w, 1), (8 * w, 8 * w, 2)]", "(4 * w, 8 * w, 1), (8 * w, 8 * w, 1)]", "tests/test_srgan.py"),
+ ("esrgan: residual scaling 1 instead of 0.2", "plugins/zoo_plugins/esrgan/networks.py",
+  "RESIDUAL_SCALE = 0.2", "RESIDUAL_SCALE = 1.0", "tests/test_esrgan.py"),
+ ("esrgan: standard GAN loss instead of the relativistic average", "plugins/zoo_plugins/esrgan/objective.py",
+  "return 0.5 * (_bce(real - fake.mean(), 1.0) + _bce(fake - real.mean(), 0.0))", "return 0.5 * (_bce(real, 1.0) + _bce(fake, 0.0))", "tests/test_esrgan.py"),
+ ("esrgan: x2 model without the pixel-unshuffle", "plugins/zoo_plugins/esrgan/networks.py",
+  "factors = {4: 1, 2: 2, 1: 4}", "factors = {4: 1, 2: 1, 1: 1}", "tests/test_esrgan_convert.py"),
+ ("esrgan: params preferred over params_ema", "plugins/zoo_plugins/esrgan/convert.py",
+  'WRAPPERS = ("params_ema", "params")', 'WRAPPERS = ("params", "params_ema")', "tests/test_esrgan_convert.py"),
 ]
 only = sys.argv[1:]
 env = dict(os.environ, PYTHONPATH=f"{W}:{W}/plugins", OMP_NUM_THREADS="1")
