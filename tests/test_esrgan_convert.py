@@ -216,3 +216,17 @@ def test_an_official_entry_downloads_converts_and_loads_and_a_tampered_file_is_r
                 zoo.load("esrgan.test-tampered")
     finally:
         registry.reset()
+
+
+def test_zoo_convert_of_an_esrgan_repository_file_loads_by_local_dir(tmp_path, capsys):
+    """`zoo convert RRDB_ESRGAN_x4.pth --format esrgan -o DIR`, then zoo.load("local-dir:DIR")."""
+    import zoo
+    from zoo.cli.main import main
+
+    ref = _reference_rrdb(nb=2)
+    torch.save(_original_layout(ref.state_dict()), tmp_path / "RRDB_ESRGAN_x4.pth")
+    assert main(["convert", str(tmp_path / "RRDB_ESRGAN_x4.pth"), "--format", "esrgan", "-o", str(tmp_path / "out")]) == 0
+    model = zoo.load(f"local-dir:{tmp_path / 'out'}")
+    x = torch.rand(1, 3, 7, 7)
+    with torch.no_grad():
+        assert (model.upscale(x) - ref(x)).abs().max() <= 1e-5
