@@ -16,6 +16,7 @@ from zoo.interfaces import (ConditionSpec, Discriminator, Encoder, Generator, La
                             Posterior)
 
 N = 2
+FREE_SIZE = 8  # the size given for a spec's free dimensions
 ARCHITECTURES = zoo.list_models()
 
 
@@ -30,7 +31,12 @@ def make_condition(spec: ConditionSpec, n: int = N) -> torch.Tensor | None:
         classes, *size = spec.shape
         labels = torch.randint(classes, (n, *size))
         return torch.nn.functional.one_hot(labels, classes).movedim(-1, 1).float()
-    return torch.rand(n, *spec.shape) * 2 - 1
+    return torch.rand(n, *concrete(spec.shape)) * 2 - 1
+
+
+def concrete(shape, size: int = FREE_SIZE) -> tuple[int, ...]:
+    """A spec shape with its free sizes ("H", "W": an upscaler takes any image size) set to `size`."""
+    return tuple(d if isinstance(d, int) else size for d in shape)
 
 
 def build(name: str):
@@ -67,7 +73,9 @@ def test_architecture_builds_and_runs_forward(name):
         for role, G in components_of(model, Generator).items():
             z, c = G.sample_latent(N), make_condition(G.condition)
             x = G(z, c)
-            assert tuple(x.shape) == (N, *G.output.shape), f"{name}: {role} output"
+            # free output sizes are the free input sizes times the generator's factor (upscalers)
+            want = concrete(G.output.shape, FREE_SIZE * int(getattr(G, "scale", 1)))
+            assert tuple(x.shape) == (N, *want), f"{name}: {role} output"
             assert torch.isfinite(x).all()
             samples[tuple(G.output.shape)] = x
         for role, D in components_of(model, Discriminator).items():
@@ -103,6 +111,13 @@ def test_a_wrong_input_shape_says_which_shape_was_expected(name):
         if isinstance(module, Generator) and module.condition.kind != "none":
             with pytest.raises(ShapeError, match=f"needs a {module.condition.kind!r} condition"):
                 module(module.sample_latent(N), None)
+        if isinstance(module, Generator) and module.latent is None and module.condition.kind not in ("none", "class"):
+            shape = tuple(module.condition.shape)  # an image-to-image generator: one channel too many
+            wrong = torch.zeros(N, shape[0] + 1, *concrete(shape[1:]))
+            expected = shape_text((N, *shape))
+            with pytest.raises(ShapeError, match=re.escape(f"must have shape {expected}")):
+                module(None, wrong)
+            checked += 1
         if isinstance(module, (Discriminator, Encoder)):
             assert_declares_input(name, role, module)
             shape = tuple(module.input.shape)
