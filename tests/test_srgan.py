@@ -185,3 +185,23 @@ def test_a_short_srresnet_run_learns_past_bicubic():
     g.eval()
     with torch.no_grad():
         assert F.mse_loss(g(None, (low + 1) / 2), high) < 0.5 * bicubic
+
+
+def test_zoo_eval_psnr_of_an_any_size_upscaler_uses_its_scale_and_input_range(tmp_path):
+    """`zoo eval NAME --metric psnr` on photos-sr: crops of the config's resolution, ×scale pairs, the LR
+    images given in [0, 1] (the generator's input range), border = scale; by hand on the same pairs."""
+    from zoo import api
+    from zoo.data.photos_sr import PhotosSR
+    from zoo.hub import save_pretrained
+    from zoo.metrics import psnr_ssim
+    from zoo.metrics.eval import evaluate
+
+    torch.manual_seed(0)
+    model = api.create("srresnet", config={"width": 4, "blocks": 1, "resolution": 32}).eval()
+    save_pretrained(model, tmp_path / "sr")
+    got = evaluate(f"local-dir:{tmp_path / 'sr'}", ["psnr"], against="photos-sr", n=8, batch_size=4)
+    pairs = PhotosSR(32, "val", seed=0, scale=4).tensors()
+    with torch.no_grad():
+        out = model.components["generator"](None, (pairs["low_res"][:8] + 1) / 2)
+    want = psnr_ssim.psnr(out, pairs["image"][:8], crop_border=4).mean()
+    assert abs(got["metrics"]["psnr"]["psnr"] - float(want)) < 1e-3

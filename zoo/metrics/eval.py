@@ -112,8 +112,13 @@ def _evaluate_paired(name: str, metrics: Sequence[str], *, against: str, n: int,
     paired_task(model)  # refuse a noise-to-image model before building any data
     out_shape = tuple(model.sampler.output.shape)
     cond_shape = tuple(model.sampler.condition.shape or out_shape)
-    options = {"resolution": out_shape[-1], "channels": out_shape[0], "seed": seed}
-    if cond_shape[-1] and out_shape[-1] % cond_shape[-1] == 0 and out_shape[-1] != cond_shape[-1]:
+    # an upscaler that takes any size ("H", "W") says its factor as `scale`; its crops are the config's size
+    free = not isinstance(out_shape[-1], int)
+    resolution = int(model.config.get("resolution", 64)) if free else out_shape[-1]
+    options = {"resolution": resolution, "channels": out_shape[0], "seed": seed}
+    if free and int(getattr(model.sampler, "scale", 1)) > 1:
+        options["scale"] = int(model.sampler.scale)
+    elif not free and cond_shape[-1] and out_shape[-1] % cond_shape[-1] == 0 and out_shape[-1] != cond_shape[-1]:
         options["scale"] = out_shape[-1] // cond_shape[-1]
     pairs, dataset, split = reference_data(against, split=split, **options)
     results = evaluate_paired(model, metrics, pairs, n=n, batch_size=batch_size, crop_border=options.get("scale", 0))
