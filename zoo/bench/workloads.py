@@ -23,6 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 TASKS = ("generate", "encode", "reconstruct", "train-step")
+# an upscaler's spec leaves its image size free ("H", "W"): generate rows feed it 128×128 inputs (a ×4
+# model then gives 512×512), train-step rows the config's training crop (`resolution`)
+FREE_INPUT_SIZE = 128
+
+
+def concrete(shape, size: int) -> tuple[int, ...]:
+    """A spec shape with its free sizes ("H", "W") set to `size`."""
+    return tuple(d if isinstance(d, int) else size for d in shape)
 
 
 class UnsupportedError(Exception):
@@ -103,14 +111,15 @@ def random_condition(spec, n: int, device, dtype, generator):
         return None
     if spec.kind == "class":
         return torch.randint(spec.num_classes, (n,), generator=generator).to(device)
-    return torch.randn((n, *(spec.shape or ())), generator=generator).to(device=device, dtype=dtype)
+    return torch.randn((n, *concrete(spec.shape or (), FREE_INPUT_SIZE)), generator=generator).to(device=device,
+                                                                                                   dtype=dtype)
 
 
-def random_images(spec, n: int, device, dtype, generator, channels_last: bool = False):
+def random_images(spec, n: int, device, dtype, generator, channels_last: bool = False, free_size: int = 64):
     import torch
 
     low, high = spec.value_range
-    x = torch.rand((n, *spec.shape), generator=generator) * (high - low) + low
+    x = torch.rand((n, *concrete(spec.shape, free_size)), generator=generator) * (high - low) + low
     x = x.to(device=device, dtype=dtype)
     return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
 
@@ -200,7 +209,8 @@ def _train_step(model, batch_size, dt, device, channels_last, gen) -> Workload:
     batch = {}
     for spec in specs:
         batch.setdefault(spec.kind if spec.kind == "voxels" else "image",
-                         random_images(spec, batch_size, device, torch.float32, gen, channels_last))
+                         random_images(spec, batch_size, device, torch.float32, gen, channels_last,
+                                       free_size=int(model.config.get("resolution", 64))))
     g = comps["generator"] if "generator" in comps else None
     if g is not None:
         batch.update(random_labels(g.condition, batch_size, device, gen))

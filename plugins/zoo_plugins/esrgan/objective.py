@@ -64,10 +64,11 @@ class ESRGANObjective(Objective):
     def __init__(self, stage: str = "psnr", lr: float = 2e-4, beta1: float = 0.9, beta2: float = 0.999,
                  lr_milestones=(200_000, 400_000, 600_000, 800_000), lr_factor: float = 0.5,
                  l1_weight: float = 1e-2, adversarial_weight: float = 5e-3, perceptual_weight: float = 1.0,
-                 perceptual_layer: str = "conv5_4", feature_network: str = "vgg19", augment: bool = True) -> None:
+                 perceptual_layer: str = "conv5_4", feature_network: str = "vgg19", augment: bool = True,
+                 scale: int = 4) -> None:
         if stage not in STAGES:
             raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
-        self.stage, self.augment = stage, bool(augment)
+        self.stage, self.augment, self.scale = stage, bool(augment), int(scale)
         self.l1_weight, self.adversarial_weight = float(l1_weight), float(adversarial_weight)
         self.perceptual_weight = float(perceptual_weight)
         schedule = MultiStep(tuple(int(m) for m in lr_milestones or ()), float(lr_factor))
@@ -87,6 +88,12 @@ class ESRGANObjective(Objective):
 
     def update_groups(self) -> tuple[UpdateGroup, ...]:
         return self.groups
+
+    def example_batch(self, batch: dict[str, Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        """The benchmark's random HR "image" batch with its ×scale bicubic "low_res", as photos-sr's."""
+        low = F.interpolate(batch["image"], scale_factor=1 / self.scale, mode="bicubic", antialias=True,
+                            align_corners=False)
+        return {**batch, "low_res": low.clamp(-1, 1)}
 
     def schedule(self, step: int) -> tuple[Phase, ...]:
         if self.stage == "psnr":

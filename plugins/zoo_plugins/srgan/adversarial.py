@@ -25,7 +25,7 @@ from zoo.features.perceptual import PerceptualLoss
 from zoo.features.random_trunk import perceptual_trunk
 from zoo.interfaces import Objective, OptimizerSpec, Phase, PhaseLosses, UpdateGroup
 from zoo.interfaces.schedules import MultiStep
-from zoo_plugins.srgan.objective import training_pair
+from zoo_plugins.srgan.objective import example_pair, training_pair
 
 
 def content_loss(perceptual: PerceptualLoss, fake: Tensor, real: Tensor, scale: float) -> Tensor:
@@ -38,11 +38,11 @@ class SRGANObjective(Objective):
 
     def __init__(self, lr: float = 1e-4, beta1: float = 0.9, beta2: float = 0.999, lr_drop: int | None = 100_000,
                  adversarial_weight: float = 1e-3, content_layer: str = "relu5_4", content_scale: float = 1 / 12.75,
-                 feature_network: str = "vgg19", augment: bool = True) -> None:
+                 feature_network: str = "vgg19", augment: bool = True, scale: int = 4) -> None:
         if adversarial_weight < 0 or content_scale <= 0:
             raise ValueError("adversarial_weight must be >= 0 and content_scale > 0")
         self.adversarial_weight, self.content_scale = float(adversarial_weight), float(content_scale)
-        self.augment = bool(augment)
+        self.augment, self.scale = bool(augment), int(scale)
         self.perceptual = PerceptualLoss(perceptual_trunk(feature_network), (content_layer,), criterion="mse")
         extra = {"lr_schedule": MultiStep((int(lr_drop),))} if lr_drop else {}
         opt = OptimizerSpec("adam", lr=float(lr), betas=(float(beta1), float(beta2)))
@@ -54,6 +54,9 @@ class SRGANObjective(Objective):
 
     def update_groups(self) -> tuple[UpdateGroup, ...]:
         return self.groups
+
+    def example_batch(self, batch: dict[str, Tensor], generator) -> dict[str, Tensor]:
+        return example_pair(batch, self.scale)
 
     def schedule(self, step: int) -> tuple[Phase, ...]:
         # one batch serves both updates, as in the authors' description of alternating updates

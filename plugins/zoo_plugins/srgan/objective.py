@@ -34,6 +34,13 @@ def dihedral(images: Tensor, turn: int, flip: bool) -> Tensor:
     return out.flip(3) if flip else out
 
 
+def example_pair(batch: dict[str, Tensor], scale: int) -> dict[str, Tensor]:
+    """A benchmark batch (random HR "image") completed with its ×`scale` bicubic "low_res", as photos-sr's."""
+    image = batch["image"]
+    low = F.interpolate(image, scale_factor=1 / scale, mode="bicubic", antialias=True, align_corners=False)
+    return {**batch, "low_res": low.clamp(-1, 1)}
+
+
 def training_pair(batch: Mapping[str, Tensor], augment: bool) -> tuple[Tensor, Tensor]:
     """(LR input in [0, 1], HR target in [-1, 1]) of one step, turned alike when `augment`."""
     low, high = (batch["low_res"] + 1) / 2, batch["image"]
@@ -49,8 +56,8 @@ class SRResNetObjective(Objective):
     ema = None
 
     def __init__(self, lr: float = 1e-4, beta1: float = 0.9, beta2: float = 0.999, augment: bool = True,
-                 lr_drop: int | None = None) -> None:
-        self.augment = bool(augment)
+                 lr_drop: int | None = None, scale: int = 4) -> None:
+        self.augment, self.scale = bool(augment), int(scale)
         schedule = MultiStep((int(lr_drop),)) if lr_drop else None
         extra = {"lr_schedule": schedule} if schedule else {}
         self.group = UpdateGroup("generator", ("generator",), OptimizerSpec("adam", lr=float(lr),
@@ -59,6 +66,9 @@ class SRResNetObjective(Objective):
 
     def update_groups(self) -> tuple[UpdateGroup, ...]:
         return (self.group,)
+
+    def example_batch(self, batch: dict[str, Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        return example_pair(batch, self.scale)
 
     def schedule(self, step: int) -> tuple[Phase, ...]:
         return (Phase("generator", ("generator",)),)
