@@ -1,8 +1,8 @@
 """SRResNet and SRGAN: Ledig et al. 2017, "Photo-Realistic Single Image Super-Resolution Using a Generative
-Adversarial Network" (arXiv:1609.04802). One paper, one plugin: it registers two architectures,
-`srresnet` (the MSE-trained generator; `msrresnet=True`-style BasicSR files load through the
-`basicsr-msrresnet` converter) and `srgan` (the same generator trained with the VGG54 content loss and
-the adversarial loss, from a trained SRResNet). Registration only (no torch import); the networks are in
+Adversarial Network" (arXiv:1609.04802). One paper, one plugin: it registers `srresnet` (the
+MSE-trained generator), `srgan` (the same generator trained with the VGG54 content loss and the
+adversarial loss, from a trained SRResNet) and `msrresnet` (BasicSR's modified SRResNet, ESRGAN Sec. 4.1,
+whose files load through the `basicsr-msrresnet` converter). Registration only (no torch import); the networks are in
 .networks, the training rules in .objective, the measurements in .evaluate, the converter in .convert.
 """
 from zoo.hookspecs import hookimpl
