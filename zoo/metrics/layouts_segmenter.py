@@ -16,6 +16,11 @@ synthesised image can reach. Shipped weights: zoo/metrics/weights/layouts-segmen
 by sha256 below), made by
 
     OMP_NUM_THREADS=1 python -m zoo.metrics.train_layouts_segmenter --out zoo/metrics/weights/layouts-segmenter.safetensors
+
+(seed 0, 8 epochs of 1,024 scenes; 307 s wall on this shared machine). Held-out, on the 600 validation
+scenes: mIoU 0.9849, pixel accuracy 0.9956; per class IoU sky 0.998, mountain 0.988, grass 0.995, water
+0.993, road 0.981, building 0.972, tree 0.969 (thin trunks and window edges are what it misses). These
+are the ceiling the synthesised images are read against. The file is 530 KiB (133k float32 parameters).
 """
 from __future__ import annotations
 
@@ -32,7 +37,7 @@ from zoo.metrics.resize import resize
 RESOLUTION = 64
 NUM_CLASSES = 7  # zoo.data.layouts.CLASSES
 WEIGHTS_PATH = Path(__file__).parent / "weights" / "layouts-segmenter.safetensors"
-WEIGHTS_SHA256 = "0" * 64
+WEIGHTS_SHA256 = "fd62f276da76ddf40d65fb48148b37463599d8c5e88902cf1924b14f547f5749"
 
 
 def to_segmenter_input(images: Tensor) -> Tensor:

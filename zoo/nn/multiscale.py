@@ -59,6 +59,12 @@ class MultiScaleDiscriminator(Discriminator):
         self.check_inputs(x, c)
         logits, features = [], []
         for d, xi in zip(self.scales, self.scale_inputs(x)):
+            if not hasattr(d, "outputs") and hasattr(d, "features"):
+                # a plain module with features() (zoo.nn.patchgan.PatchGAN): its last block is the logits
+                blocks = d.features(xi) if c is None else d.features(xi, c)
+                logits.append(blocks[-1])
+                features.append(list(blocks))
+                continue
             out = discriminator_outputs(d, xi, c)
             heads = out.heads()
             logits.append(heads[0] if len(heads) == 1 else torch.cat([h.flatten(1) for h in heads], 1))
