@@ -16,6 +16,8 @@ Manipulation with Conditional GANs", CVPR 2018, arXiv:1711.11585.
 
 Module names follow NVIDIA/pix2pixHD's (`model.1.weight`, `model.10.conv_block.1.weight`, `model1_1.1.weight`,
 ...), so the authors' generator checkpoints load after a key check (zoo_plugins.pix2pixhd.converters).
+Conv and transposed-conv weights start as N(0, 0.02), biases at PyTorch's default (the authors'
+`weights_init`, applied to G and D).
 """
 from __future__ import annotations
 
@@ -24,6 +26,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo.interfaces import ConditionSpec, Discriminator, DiscriminatorOutput, Generator, OutputSpec
+
+
+def normal_init_(module: nn.Module, std: float = 0.02) -> nn.Module:
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            with torch.no_grad():
+                getattr(m, "weight_orig", m.weight).normal_(0.0, std)
+    return module
 
 
 def _norm(channels: int) -> nn.Module:
@@ -94,6 +104,7 @@ class Pix2PixHDGenerator(Generator):
                 back += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
             setattr(self, f"model{n}_1", nn.Sequential(*front))
             setattr(self, f"model{n}_2", nn.Sequential(*back))
+        normal_init_(self)
 
     def forward(self, z: Tensor | None, c: Tensor | None = None) -> Tensor:
         inputs = [c]
@@ -126,6 +137,7 @@ class Pix2PixHDDiscriminator(Discriminator):
             return PatchGAN(channels + 3, width=d_width, num_downsamples=d_layers, norm="instance", padding=2)
 
         self.multiscale = MultiScaleDiscriminator(patchgan, joint, num_scales=num_scales)
+        normal_init_(self)
 
     def outputs(self, x: Tensor, c: Tensor | None = None) -> DiscriminatorOutput:
         self.check_inputs(x, c)

@@ -16,7 +16,9 @@ CVPR 2019, arXiv:1903.07291.
   (4×4 convs, padding 2, instance norm and spectral norm, no bias before a norm).
 
 Parameter and buffer names follow NVlabs/SPADE's (head_0.norm_0.mlp_shared.0.weight, ...), so its
-checkpoints load after a plain key check (zoo_plugins.spade.converters).
+checkpoints load after a plain key check (zoo_plugins.spade.converters). Every conv and linear weight
+starts as Xavier-normal with gain 0.02 and every bias at 0 (the authors' `--init_type xavier
+--init_variance 0.02`, applied to G, D and E; the paper does not say).
 """
 from __future__ import annotations
 
@@ -31,6 +33,18 @@ from zoo.interfaces import ConditionSpec, Discriminator, DiscriminatorOutput, En
 from zoo.nn.spectral import sn
 
 UPSAMPLINGS = {"normal": 5, "more": 6, "most": 7}
+
+
+def xavier_init_(module: nn.Module, gain: float = 0.02) -> nn.Module:
+    """Xavier-normal(gain) conv/linear weights (the stored `weight_orig` under spectral norm), zero biases."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            weight = getattr(m, "weight_orig", m.weight)
+            with torch.no_grad():
+                nn.init.xavier_normal_(weight, gain=gain)
+                if m.bias is not None:
+                    m.bias.zero_()
+    return module
 
 
 class SPADE(nn.Module):
@@ -121,6 +135,7 @@ class SPADEGenerator(Generator):
             self.up_4 = block(nf, nf // 2)
             final = nf // 2
         self.conv_img = nn.Conv2d(final, 3, 3, padding=1)
+        xavier_init_(self)
 
     def forward(self, z: Tensor | None, c: Tensor | None = None) -> Tensor:
         seg = c
@@ -166,6 +181,7 @@ class StyleEncoder(Encoder):
         self.layers = nn.Sequential(*layers)
         flat = c_in * 4 * (wide // 2 ** n_layers)
         self.fc_mu, self.fc_var = nn.Linear(flat, z_dim), nn.Linear(flat, z_dim)
+        xavier_init_(self)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Posterior:
         h = self.layers(x).flatten(1)
@@ -192,6 +208,7 @@ class SPADEDiscriminator(Discriminator):
                             spectral_norm=True, padding=2, middle_bias=False)
 
         self.multiscale = MultiScaleDiscriminator(patchgan, joint, num_scales=num_scales)
+        xavier_init_(self)
 
     def outputs(self, x: Tensor, c: Tensor | None = None) -> DiscriminatorOutput:
         self.check_inputs(x, c)
