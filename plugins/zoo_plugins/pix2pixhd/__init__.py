@@ -6,7 +6,7 @@ a multi-scale PatchGAN, LSGAN with feature matching and a VGG loss, and a conver
 `label2city` generator checkpoint.
 """
 from zoo.hookspecs import hookimpl
-from zoo.records import Architecture, ObjectiveRecord, Paper
+from zoo.records import Architecture, Converter, ObjectiveRecord, Paper
 
 PAPER = Paper(title="High-Resolution Image Synthesis and Semantic Manipulation with Conditional GANs",
               authors="Wang, Liu, Zhu, Tao, Kautz, Catanzaro", year=2018, arxiv="1711.11585")
@@ -41,3 +41,12 @@ def register_objectives(register):
         name="pix2pixhd", builder="zoo_plugins.pix2pixhd.objective:Pix2PixHDObjective",
         description="Wang 2018: LSGAN summed over D scales, feature matching (10, layers 4/(n+1), scales "
                     "1/k), VGG (10); Adam(2e-4, 0.5, 0.999), linear decay"))
+
+
+@hookimpl
+def register_converters(register):
+    register(Converter(
+        name="pix2pixhd-nvidia", architecture="pix2pixhd", builder="zoo_plugins.pix2pixhd.converters:convert",
+        format="pix2pixhd-nvidia",
+        description="NVIDIA/pix2pixHD latest_net_G.pth (GlobalGenerator or LocalEnhancer, e.g. label2city_1024p), "
+                    "key for key"))

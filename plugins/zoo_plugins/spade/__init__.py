@@ -45,3 +45,12 @@ def register_objectives(register):
         name="spade", builder="zoo_plugins.spade.objective:SPADEObjective",
         description="Park 2019: hinge averaged over D scales, feature matching (10), VGG (10), KL (0.05) with "
                     "the style encoder; TTUR G 1e-4 / D 4e-4, Adam(0, 0.9), linear decay"))
+
+
+@hookimpl
+def register_converters(register):
+    register(Converter(
+        name="spade-nvlabs", architecture="spade", builder="zoo_plugins.spade.converters:convert",
+        format="spade-nvlabs",
+        description="NVlabs/SPADE latest_net_G.pth (ADE20K 151, COCO-Stuff 184, Cityscapes 36 label channels): "
+                    "spectral norm's weight_orig/u/v and the synchronized batch norms' statistics, key for key"))
