@@ -87,7 +87,7 @@ class SynthesizeTask:
 
     def _style_code(self, style: Tensor, n: int, gen: torch.Generator | None) -> Tensor:
         """z ~ q(z | style image) from the style encoder (one image for every map, or one per map)."""
-        encoder = self.components.get("encoder")
+        encoder = self.components["encoder"] if "encoder" in self.components else None
         if encoder is None or self.sampler.latent is None:
             raise InputValueError(f"{self.name} has no style encoder: it cannot take a style image")
         x = style if style.dim() == 4 else style[None]
