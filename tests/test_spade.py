@@ -327,3 +327,45 @@ def test_short_training_learns_each_class_appearance():
     wrong = colour_error(model.synthesize(val["label_map"].roll(1, 0), seed=0), val["image"], val["label_map"])
     print(before, after, wrong)
     assert after < 0.25 and before > 0.45 and after < wrong / 1.5, (before, after, wrong)
+
+
+# -- zoo synthesize ---------------------------------------------------------------------------------
+def test_cli_reads_indexed_and_colour_coded_maps_and_writes_side_by_side(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    from zoo.cli import main
+    from zoo.data.layouts import PALETTE
+
+    torch.manual_seed(0)
+    model = settled(tiny())
+    folder = tmp_path / "model"
+    from zoo.hub.layout import save_pretrained
+
+    save_pretrained(model, folder)
+    label = Layouts(32, "val", size=1).tensors()["label_map"][0]
+    Image.fromarray(label.numpy().astype(np.uint8), mode="L").save(tmp_path / "indexed.png")
+    colours = np.asarray(PALETTE, dtype=np.uint8)[label.numpy()]
+    Image.fromarray(colours, mode="RGB").save(tmp_path / "colour.png")
+    Image.fromarray((np.random.default_rng(0).random((40, 40, 3)) * 255).astype(np.uint8)).save(tmp_path / "style.png")
+    name = f"local-dir:{folder}"
+    assert main(["synthesize", name, str(tmp_path / "indexed.png"), "-o", str(tmp_path / "a.png"), "--seed", "3"]) == 0
+    assert main(["synthesize", name, str(tmp_path / "colour.png"), "-o", str(tmp_path / "b.png"), "--seed", "3",
+                 "--palette", "layouts", "--side-by-side"]) == 0
+    a, b = np.asarray(Image.open(tmp_path / "a.png")), np.asarray(Image.open(tmp_path / "b.png"))
+    assert a.shape == (32, 32, 3) and b.shape == (32, 64, 3)
+    np.testing.assert_array_equal(b[:, 32:], a)  # the colour map decodes to the same classes
+    np.testing.assert_array_equal(b[:, :32], colours)  # and is drawn on the left
+    expected = model.synthesize(label[None], seed=3)
+    from zoo.images import to_uint8
+    np.testing.assert_array_equal(a, to_uint8(expected[0]).permute(1, 2, 0).numpy())
+    assert main(["synthesize", name, str(tmp_path / "indexed.png"), "-o", str(tmp_path / "c.png"),
+                 "--style", str(tmp_path / "style.png")]) == 0
+    assert (np.asarray(Image.open(tmp_path / "c.png")).astype(int) - a).any()
+    # a colour-coded map without a palette, and a colour outside it, fail in one line
+    assert main(["synthesize", name, str(tmp_path / "colour.png"), "-o", str(tmp_path / "d.png")]) != 0
+    assert "needs the palette" in capsys.readouterr().err
+    colours[0, 0] = (1, 2, 3)
+    Image.fromarray(colours, mode="RGB").save(tmp_path / "odd.png")
+    assert main(["synthesize", name, str(tmp_path / "odd.png"), "-o", str(tmp_path / "e.png"), "--palette", "layouts"]) != 0
+    assert "colour (1, 2, 3) at (x=0, y=0) is no class's colour" in capsys.readouterr().err
