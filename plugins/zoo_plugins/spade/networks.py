@@ -215,4 +215,6 @@ class SPADEDiscriminator(Discriminator):
         return self.multiscale.outputs(torch.cat([c, x], 1))
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
-        return torch.cat([h.flatten(1) for h in self.outputs(x, c).heads()], 1)
+        """One score per sample (N,): each scale's mean patch logit, averaged over scales (generic code and
+        benchmarks; the losses read every patch of every scale through `outputs`)."""
+        return torch.stack([h.flatten(1).mean(1) for h in self.outputs(x, c).heads()], 1).mean(1)
