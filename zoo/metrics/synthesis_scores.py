@@ -92,3 +92,41 @@ def seed_spread(model, label_maps: Tensor, seeds: int = 8) -> dict[str, float]:
     std = outs.std(0, unbiased=True).mean()
     pair = torch.stack([(outs[i] - outs[j]).abs().mean() for i in range(seeds) for j in range(i + 1, seeds)])
     return {"pixel_std": float(std), "pairwise_l1": float(pair.mean()), "seeds": seeds, "maps": len(label_maps)}
+
+
+def main(argv=None) -> int:
+    """python -m zoo.metrics.synthesis_scores NAME [NAME ...] [--size 600] [--json FILE]: the table."""
+    import argparse
+    import json
+
+    import zoo
+
+    parser = argparse.ArgumentParser(description="mIoU / pixel accuracy / FID of label-map-to-image models on layouts")
+    parser.add_argument("names", nargs="+")
+    parser.add_argument("--size", type=int, default=600)
+    parser.add_argument("--seeds", type=int, default=8, help="seeds for the multi-modal spread (on 16 maps)")
+    parser.add_argument("--json", help="write the results here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    from zoo.data.layouts import Layouts
+
+    results, real = {}, None
+    spread_maps = Layouts(64, "val", size=16).tensors()["label_map"]
+    for name in args.names:
+        model = zoo.load(name)
+        out = judge_synthesis(model, size=args.size, real=real is None)
+        real = out.pop("real", real)
+        out["spread"] = seed_spread(model, spread_maps, seeds=args.seeds)
+        results[name] = out
+        print(f"{name}: mIoU {out['miou']:.4f}  pixel accuracy {out['pixel_accuracy']:.4f}  FID {out['fid']:.3f}  "
+              f"seed spread (pixel std) {out['spread']['pixel_std']:.4f}", flush=True)
+    results["real renders"] = real
+    print(f"real renders: mIoU {real['miou']:.4f}  pixel accuracy {real['pixel_accuracy']:.4f}  FID {real['fid']:.3f}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
