@@ -106,14 +106,15 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=600)
     parser.add_argument("--seeds", type=int, default=8, help="seeds for the multi-modal spread (on 16 maps)")
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--figures", help="draw the README's pictures into this folder")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     from zoo.data.layouts import Layouts
 
-    results, real = {}, None
+    results, real, models = {}, None, {}
     spread_maps = Layouts(64, "val", size=16).tensors()["label_map"]
     for name in args.names:
-        model = zoo.load(name)
+        model = models[name] = zoo.load(name)
         out = judge_synthesis(model, size=args.size, real=real is None)
         real = out.pop("real", real)
         out["spread"] = seed_spread(model, spread_maps, seeds=args.seeds)
@@ -122,6 +123,10 @@ def main(argv=None) -> int:
               f"seed spread (pixel std) {out['spread']['pixel_std']:.4f}", flush=True)
     results["real renders"] = real
     print(f"real renders: mIoU {real['miou']:.4f}  pixel accuracy {real['pixel_accuracy']:.4f}  FID {real['fid']:.3f}")
+    if args.figures:
+        from zoo.metrics.synthesis_figures import draw
+
+        print("wrote", ", ".join(str(p) for p in draw(models, args.figures)))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
