@@ -1,6 +1,6 @@
 """The README's pictures of label-map-to-image models on `layouts` (SPADE, pix2pixHD):
 
-- `comparison.png`: rows of held-out scenes; columns: the label map in the data set's palette, each
+- `layouts-comparison.png`: rows of held-out scenes; columns: the label map in the data set's palette, each
   model's synthesis (seed 0), the real render;
 - `<model>-multimodal.png` (models with a latent): one map per row, then eight seeds;
 - `<model>-style.png` (models with a style encoder): the first row shows style images (held-out renders),
@@ -32,7 +32,7 @@ def draw(models: dict, out: str | Path, scenes: int = 6, seeds: int = 8, styles:
     maps, real = val["label_map"][:scenes], val["image"][:scenes]
     columns = [_palette_map(maps)] + [m.synthesize(maps, seed=0).cpu().clamp(-1, 1) for m in models.values()] + [real]
     grid = torch.stack(columns, 1).flatten(0, 1)  # row-major: one scene per row
-    written = [_save(grid, out / "comparison.png", len(columns), scale)]
+    written = [_save(grid, out / "layouts-comparison.png", len(columns), scale)]
     for name, model in models.items():
         short = name.split(".")[0]
         if model.sampler.latent is not None:
