@@ -11,7 +11,6 @@ import zoo
 from zoo import build, registry
 from zoo.data.batches import TensorBatches
 from zoo.data.layouts import Layouts
-from zoo.interfaces import DiscriminatorOutput
 from zoo.nn import has_spectral_norm
 from zoo.tasks.checks import InputValueError
 from zoo.training.trainer import Trainer
