@@ -253,6 +253,23 @@ def test_objective_defaults_are_the_papers():
         SPADEObjective(vgg="alexnet")
 
 
+def test_vgg_term_enters_the_generator_loss_with_lambda_10():
+    """With a VGG trunk (a frozen seeded random VGG19 here: torchvision's weights are not available offline),
+    the generator's loss adds 10 · PerceptualLoss(fake, real) to the hinge and feature-matching terms."""
+    torch.manual_seed(0)
+    real, fake = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    seg = one_hot(torch.randint(7, (2, 32, 32)))
+    obj = SPADEObjective(vgg="random-vgg19")
+    models = {"generator": StubG(fake, False), "discriminator": StubD()}
+    g = obj.losses("generator", {"image": real, "segmentation": seg}, models)
+    out_f, out_r = StubD().outputs(fake, seg), StubD().outputs(real, seg)
+    vgg = obj.perceptual(fake, real)
+    assert vgg > 0
+    expected = ref.hinge_g(out_f.heads()) + 10 * ref.feature_matching(out_r.features, out_f.features, 1.0) + 10 * vgg
+    torch.testing.assert_close(g.updates["generator"], expected)
+    torch.testing.assert_close(g.logs["g_vgg"], vgg)
+
+
 def test_perceptual_term_uses_vgg_layers_with_the_papers_weights():
     obj = SPADEObjective(vgg="random-vgg19")
     assert obj.perceptual.layers == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
