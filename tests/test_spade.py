@@ -190,6 +190,8 @@ class StubG(nn.Module):
         return None
 
     def forward(self, z, c):
+        # the objective must pass the map, and the style code when the generator has one
+        assert isinstance(c, torch.Tensor) and (self.latent is None or isinstance(z, torch.Tensor))
         return self.fake
 
 
@@ -230,6 +232,8 @@ def test_generator_and_discriminator_losses_by_hand():
     kl = ref.kld_sum(mean, logvar)
     torch.testing.assert_close(g.updates["generator"], gan + 10 * fm + 0.05 * kl)
     torch.testing.assert_close(g.logs["g_feat"], fm)
+    assert set(g.logs) == {"g_gan", "g_feat", "kld", "g_loss"}
+    torch.testing.assert_close(g.logs["kld"], kl)
     d = obj.losses("discriminator", batch, models)
     torch.testing.assert_close(d.updates["discriminator"], ref.hinge_d(out_r.heads(), out_f.heads()))
 
