@@ -409,3 +409,14 @@ def test_shipped_model_follows_the_map_and_varies_with_the_seed():
     wrong, _ = score_images(model.synthesize(val["label_map"].roll(1, 0), seed=0), val["label_map"], seg)
     assert wrong["miou"] < 0.6
     assert seed_spread(model, val["label_map"][:8], seeds=4)["pixel_std"] > 0.03
+
+
+def test_objective_passes_its_arguments_through():
+    obj = SPADEObjective(lambda_feat=2.0, lambda_vgg=0.5, lambda_kld=0.1, vgg="random-vgg19", use_vae=True, lr=1e-3,
+                         beta1=0.1, beta2=0.8, ttur=False, lr_decay_start=5, lr_decay_end=10)
+    assert (obj.lambda_feat, obj.lambda_vgg, obj.lambda_kld, obj.use_vae) == (2.0, 0.5, 0.1, True)
+    assert obj.perceptual is not None and obj.perceptual.criterion == "l1"
+    groups = {g.name: g for g in obj.update_groups()}
+    assert groups["generator"].optimizer.lr == 1e-3 == groups["discriminator"].optimizer.lr  # no TTUR
+    assert groups["discriminator"].optimizer.betas == (0.1, 0.8) and groups["generator"].optimizer.name == "adam"
+    assert groups["generator"].lr_schedule.multiplier(7) == pytest.approx(0.6)
