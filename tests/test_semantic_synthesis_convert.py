@@ -94,3 +94,31 @@ def test_converters_refuse_other_files(tmp_path):
     torch.save({k: v for k, v in state.items() if not k.startswith("up_3.")}, bad)
     with pytest.raises(ValueError, match="missing"):
         convert_spade({"checkpoint": bad})
+
+
+@pytest.mark.parametrize("name,channels,shape", [
+    ("spade.ade20k-256", 151, (3, 256, 256)), ("spade.coco-stuff-256", 184, (3, 256, 256)),
+    ("spade.cityscapes-256x512", 36, (3, 256, 512)), ("pix2pixhd.label2city-1024x2048", 36, (3, 1024, 2048))])
+def test_official_entries_describe_the_authors_networks(name, channels, shape):
+    """Each official entry's config builds (on the meta device: no memory) the authors' full-size generator:
+    its input channels, output size and the widths the released files hold (SPADE ngf 64 with SPADE hidden
+    layers of 128; pix2pixHD's LocalEnhancer with ngf 32, G1 at 64 with four downsamplings and nine blocks)."""
+    import inspect
+
+    from zoo import registry
+    from zoo_plugins.pix2pixhd.networks import Pix2PixHDGenerator
+    from zoo_plugins.spade.networks import SPADEGenerator
+
+    ws = registry.catalog().weight_set(name)
+    cls = SPADEGenerator if ws.architecture == "spade" else Pix2PixHDGenerator
+    config = {**registry.catalog().architecture(ws.architecture).default_config, **ws.config}
+    kwargs = {k: v for k, v in config.items() if k in inspect.signature(cls).parameters}
+    with torch.device("meta"):
+        G = cls(**kwargs)
+    assert G.condition.shape[0] == channels and G.output.shape == shape
+    if cls is SPADEGenerator:
+        assert G.fc.in_channels == channels and G.fc.out_channels == 16 * 64 and G.latent is None
+        assert G.head_0.norm_0.mlp_shared[0].out_channels == 128
+    else:
+        assert G.model1_1[1].in_channels == channels and G.model1_1[1].out_channels == 32
+        assert G.model[1].out_channels == 64 and sum(1 for m in G.model if type(m).__name__ == "ResnetBlock") == 9
