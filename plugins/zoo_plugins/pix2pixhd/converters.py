@@ -10,8 +10,9 @@ map come from the registry entry (label2city: 35 classes + instance edges = 36 c
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ROLE = "generator"
 
@@ -43,7 +44,7 @@ def convert(paths: Mapping[str, Path]) -> tuple[dict[str, Any], dict[str, dict[s
     raw = read_torch_weights(path)
     if not isinstance(raw, Mapping):
         raise ValueError(f"{path}: expected a state dict, got {type(raw).__name__}")
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in raw.items()}
+    state = {k.removeprefix("module."): v for k, v in raw.items()}
     config = pix2pixhd_config(state, path)
     from zoo_plugins.pix2pixhd.networks import Pix2PixHDGenerator
 

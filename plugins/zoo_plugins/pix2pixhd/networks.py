@@ -22,10 +22,14 @@ Conv and transposed-conv weights start as N(0, 0.02), biases at PyTorch's defaul
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.interfaces import ConditionSpec, Discriminator, DiscriminatorOutput, Generator, OutputSpec
+from zoo.interfaces import ConditionSpec, Generator, OutputSpec
+from zoo.nn.multiscale import (  # downsample: the enhancer's 2x input pooling
+    LabelImageDiscriminator,
+    downsample,
+)
+from zoo.nn.patchgan import PatchGAN
 
 
 def normal_init_(module: nn.Module, std: float = 0.02) -> nn.Module:
@@ -64,11 +68,6 @@ def global_generator_layers(input_nc: int, ngf: int, n_downsampling: int, n_bloc
         layers += [nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1), _norm(c // 2), nn.ReLU(True)]
     layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, output_nc, 7), nn.Tanh()]
     return layers
-
-
-def downsample(x: Tensor) -> Tensor:
-    """The enhancer's 2× input downsampling: 3×3 average pooling, stride 2, padding 1, padding not counted."""
-    return F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
 
 
 class Pix2PixHDGenerator(Generator):
@@ -117,33 +116,14 @@ class Pix2PixHDGenerator(Generator):
         return out
 
 
-class Pix2PixHDDiscriminator(Discriminator):
+class Pix2PixHDDiscriminator(LabelImageDiscriminator):
     """[label map, image] → `num_scales` PatchGANs (zoo.nn.multiscale), each on the pair downsampled once more."""
 
     def __init__(self, num_classes: int = 7, resolution: int = 64, d_width: int = 16, d_layers: int = 3,
                  num_scales: int = 3, aspect_ratio: float = 1.0, instance_edges: bool = False) -> None:
-        super().__init__()
-        from zoo.nn.multiscale import MultiScaleDiscriminator
-        from zoo.nn.patchgan import PatchGAN
+        def patchgan(in_channels: int) -> PatchGAN:
+            return PatchGAN(in_channels, width=d_width, num_downsamples=d_layers, norm="instance", padding=2)
 
-        wide = int(round(resolution * aspect_ratio))
-        channels = num_classes + int(instance_edges)
-        self.condition = ConditionSpec("segmentation", shape=(channels, resolution, wide))
-        self.input = OutputSpec((3, resolution, wide), value_range=(-1.0, 1.0))
-        joint = OutputSpec((channels + 3, resolution, wide), value_range=(-1.0, 1.0))
+        super().__init__(num_classes + int(instance_edges), resolution, patchgan, num_scales, aspect_ratio)
         self.num_layers = d_layers
-
-        def patchgan(shape):
-            return PatchGAN(channels + 3, width=d_width, num_downsamples=d_layers, norm="instance", padding=2)
-
-        self.multiscale = MultiScaleDiscriminator(patchgan, joint, num_scales=num_scales)
         normal_init_(self)
-
-    def outputs(self, x: Tensor, c: Tensor | None = None) -> DiscriminatorOutput:
-        self.check_inputs(x, c)
-        return self.multiscale.outputs(torch.cat([c, x], 1))
-
-    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
-        """One score per sample (N,): each scale's mean patch logit, averaged over scales (generic code and
-        benchmarks; the losses read every patch of every scale through `outputs`)."""
-        return torch.stack([h.flatten(1).mean(1) for h in self.outputs(x, c).heads()], 1).mean(1)

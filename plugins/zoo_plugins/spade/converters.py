@@ -13,8 +13,9 @@ map — comes from the registry entry's config (ADE20K: 151 = 150 classes + don'
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 ROLE = "generator"
 
@@ -59,7 +60,7 @@ def convert(paths: Mapping[str, Path]) -> tuple[dict[str, Any], dict[str, dict[s
         raw = raw["state_dict"]
     if not isinstance(raw, Mapping):
         raise ValueError(f"{path}: expected a state dict, got {type(raw).__name__}")
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in raw.items()}  # DataParallel
+    state = {k.removeprefix("module."): v for k, v in raw.items()}  # DataParallel
     config = spade_config(state, path)
     for key in [k for k in state if k.endswith("param_free_norm.running_mean")]:
         tracked = key.replace("running_mean", "num_batches_tracked")

@@ -28,8 +28,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.interfaces import ConditionSpec, Discriminator, DiscriminatorOutput, Encoder, Generator, LatentSpec, \
-    OutputSpec, Posterior
+from zoo.interfaces import (
+    ConditionSpec,
+    Encoder,
+    Generator,
+    LatentSpec,
+    OutputSpec,
+    Posterior,
+)
+from zoo.nn.multiscale import LabelImageDiscriminator
+from zoo.nn.patchgan import PatchGAN
 from zoo.nn.spectral import sn
 
 UPSAMPLINGS = {"normal": 5, "more": 6, "most": 7}
@@ -188,33 +196,14 @@ class StyleEncoder(Encoder):
         return Posterior(self.fc_mu(h), self.fc_var(h))
 
 
-class SPADEDiscriminator(Discriminator):
+class SPADEDiscriminator(LabelImageDiscriminator):
     """[label map, image] → `num_scales` PatchGANs (zoo.nn.multiscale), each on the pair downsampled once more."""
 
     def __init__(self, num_classes: int = 7, resolution: int = 64, d_width: int = 32, d_layers: int = 4,
                  num_scales: int = 2, aspect_ratio: float = 1.0, instance_edges: bool = False) -> None:
-        super().__init__()
-        from zoo.nn.multiscale import MultiScaleDiscriminator
-        from zoo.nn.patchgan import PatchGAN
-
-        wide = int(round(resolution * aspect_ratio))
-        channels = num_classes + int(instance_edges)
-        self.condition = ConditionSpec("segmentation", shape=(channels, resolution, wide))
-        self.input = OutputSpec((3, resolution, wide), value_range=(-1.0, 1.0))
-        joint = OutputSpec((channels + 3, resolution, wide), value_range=(-1.0, 1.0))
-
-        def patchgan(shape):
-            return PatchGAN(channels + 3, width=d_width, num_downsamples=d_layers - 1, norm="instance",
+        def patchgan(in_channels: int) -> PatchGAN:
+            return PatchGAN(in_channels, width=d_width, num_downsamples=d_layers - 1, norm="instance",
                             spectral_norm=True, padding=2, middle_bias=False)
 
-        self.multiscale = MultiScaleDiscriminator(patchgan, joint, num_scales=num_scales)
+        super().__init__(num_classes + int(instance_edges), resolution, patchgan, num_scales, aspect_ratio)
         xavier_init_(self)
-
-    def outputs(self, x: Tensor, c: Tensor | None = None) -> DiscriminatorOutput:
-        self.check_inputs(x, c)
-        return self.multiscale.outputs(torch.cat([c, x], 1))
-
-    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
-        """One score per sample (N,): each scale's mean patch logit, averaged over scales (generic code and
-        benchmarks; the losses read every patch of every scale through `outputs`)."""
-        return torch.stack([h.flatten(1).mean(1) for h in self.outputs(x, c).heads()], 1).mean(1)
