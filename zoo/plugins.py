@@ -49,6 +49,8 @@ DEFAULT_PLUGINS = {
     "sagan": "zoo_plugins.sagan",
     "pggan_inpaint": "zoo_plugins.pggan_inpaint",
     "gan3d": "zoo_plugins.gan3d",
+    "ganintcls": "zoo_plugins.ganintcls",
+    "stackgan": "zoo_plugins.stackgan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)
