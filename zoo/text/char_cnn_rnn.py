@@ -1,7 +1,7 @@
 """The char-CNN-RNN text encoder of Reed, Akata, Lee, Schiele, "Learning Deep Representations of
 Fine-Grained Visual Descriptions" (CVPR 2016, arXiv:1605.05395), Sec. 3.2, at a small size.
 
-A caption is read as a sequence of one-hot characters (Reed's alphabet of 70, 201 positions; here the
+A caption is read as a sequence of one-hot characters (Reed's alphabet, 201 positions; here the
 same alphabet and 64 positions, enough for the templated captions). Temporal convolutions with ReLU and
 max-pooling shorten the sequence (Reed's HybridCNN, github.com/reedscot/cvpr2016 modules/HybridCNN.lua:
 3 stages, 384/512/256 channels, pools 3/3, 3/3, 3/2; here 2 stages, 64 and 128 channels, pools 3/3);
@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-# Reed et al.'s alphabet: letters, digits and punctuation; index 0 is kept for padding / unknown
+# Reed et al.'s alphabet (icml2016/cvpr2016: 70 characters, "-" twice; his lookup keeps the second "-",
+# so the first column is never used): here each character once. Index 0 is padding / unknown.
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-,;.!?:'\"/\\|_@#$%^&*~`+=<>()[]{} "
 MAX_LENGTH = 64
 
