@@ -80,9 +80,9 @@ class Stage1Generator(nn.Module):
         self.ups = ups
         self.img = nn.Sequential(conv3x3(self.width // 2 ** ups, channels), nn.Tanh())
 
-    def forward(self, z: Tensor, text: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """(image, μ, log σ²)."""
-        c, mu, logvar = self.ca_net(text)
+    def forward(self, z: Tensor, text: Tensor, eps: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        """(image, μ, log σ²); `eps` is the CA's N(0, I) noise (drawn here when None)."""
+        c, mu, logvar = self.ca_net(text, eps)
         h = self.fc(torch.cat([z, c], 1)).view(-1, self.width, 4, 4)
         for i in range(self.ups):
             h = getattr(self, f"upsample{i + 1}")(h)
@@ -107,9 +107,9 @@ class Stage2Generator(nn.Module):
         self.ups = up
         self.img = nn.Sequential(conv3x3(width // 2 ** up, channels), nn.Tanh())
 
-    def forward(self, stage1_image: Tensor, text: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    def forward(self, stage1_image: Tensor, text: Tensor, eps: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
         h = self.encoder(stage1_image.detach())
-        c, mu, logvar = self.ca_net(text)
+        c, mu, logvar = self.ca_net(text, eps)
         h = torch.cat([h, c[:, :, None, None].expand(-1, -1, *h.shape[-2:])], 1)
         h = self.residual(self.hr_joint(h))
         for i in range(self.ups):
@@ -118,7 +118,12 @@ class Stage2Generator(nn.Module):
 
 
 class StackGANGenerator(Generator):
-    """Both stages; `forward` gives Stage-II's image, `stage1_images` Stage-I's (same z and text)."""
+    """Both stages; `forward` gives Stage-II's image, `stage1_images` Stage-I's (same latent and text).
+
+    The latent is [z, ε₁, ε₂]: z (`latent_dim`) and the N(0, I) noise of the two stages' conditioning
+    augmentations (`condition_dim` each), so that a seed fixes the whole sample (the authors draw ε inside
+    CA_NET); `generate` draws all three from N(0, I), as the paper does.
+    """
 
     def __init__(self, latent_dim: int = 100, text_dim: int = 64, condition_dim: int = 16, g_width: int = 16,
                  g2_width: int = 16, resolution: int = 32, stage1_resolution: int = 16, channels: int = 1,
@@ -128,7 +133,8 @@ class StackGANGenerator(Generator):
         if stage1_resolution * 2 ** (up - down) != resolution or up < 1:
             raise ValueError(f"resolution must be stage1_resolution times a power of two, got {resolution} "
                              f"and {stage1_resolution}")
-        self.latent = LatentSpec((latent_dim,))
+        self.latent = LatentSpec((latent_dim + 2 * condition_dim,))
+        self.z_dim, self.condition_dim = latent_dim, condition_dim
         self.condition = ConditionSpec("text_embedding", shape=(text_dim,))
         self.output = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
         self.stage1_output = OutputSpec((channels, stage1_resolution, stage1_resolution), value_range=(-1.0, 1.0))
@@ -137,18 +143,27 @@ class StackGANGenerator(Generator):
         self.stage2 = Stage2Generator(text_dim, condition_dim, g2_width, channels, down, up, residual_blocks)
         normal_init_(self)
 
-    def stages(self, z: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """(Stage-I image, Stage-II image, μ, log σ² of Stage-II's CA)."""
+    def split_latent(self, latent: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """[z, ε₁, ε₂] -> z, ε₁, ε₂."""
+        return latent.split([self.z_dim, self.condition_dim, self.condition_dim], 1)
+
+    def stage1_forward(self, latent: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Stage-I's (image, μ, log σ²)."""
+        z, eps1, _ = self.split_latent(latent)
+        return self.stage1(z, c, eps1)
+
+    def stage2_forward(self, latent: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """(Stage-I image, Stage-II image, μ, log σ² of Stage-II's CA); no gradient reaches Stage-I."""
         with torch.no_grad():
-            low, _, _ = self.stage1(z, c)
-        high, mu, logvar = self.stage2(low, c)
+            low = self.stage1_forward(latent, c)[0]
+        high, mu, logvar = self.stage2(low, c, self.split_latent(latent)[2])
         return low, high, mu, logvar
 
-    def stage1_images(self, z: Tensor, c: Tensor) -> Tensor:
-        return self.stage1(z, c)[0]
+    def stage1_images(self, latent: Tensor, c: Tensor) -> Tensor:
+        return self.stage1_forward(latent, c)[0]
 
     def forward(self, z: Tensor, c: Tensor | None = None) -> Tensor:
-        return self.stages(z, c)[1]
+        return self.stage2_forward(z, c)[1]
 
 
 class StackGANDiscriminator(Discriminator):

@@ -59,12 +59,9 @@ class StackGANObjective(Objective):
             models["generator"].stage1.eval()  # frozen: no batch-norm statistics updates either
 
     @staticmethod
-    def _generate(G: nn.Module, stage: int, z: Tensor, text: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        if stage == 1:
-            return G.stage1(z, text)
-        with torch.no_grad():
-            low = G.stage1(z, text)[0]
-        return G.stage2(low, text)
+    def _generate(G: nn.Module, stage: int, latent: Tensor, text: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The stage's (image, μ, log σ²) for latents [z, ε₁, ε₂]."""
+        return G.stage1_forward(latent, text) if stage == 1 else G.stage2_forward(latent, text)[1:]
 
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
         G, text = models["generator"], batch["text_embedding"]
