@@ -46,3 +46,14 @@ def register_objectives(register):
         name="stackgan", builder="zoo_plugins.stackgan.objective:StackGANObjective",
         description="Zhang 2017: Stage-I then Stage-II (Stage-I frozen); per stage a matching-aware D on the CA "
                     "mean and G's non-saturating loss + KL (lambda=1); Adam(2e-4, beta1=0.5), lr halving"))
+
+
+@hookimpl
+def register_converters(register):
+    from zoo.records import Converter
+
+    register(Converter(
+        name="stackgan-pytorch", architecture="stackgan", format="stackgan-pytorch",
+        builder="zoo_plugins.stackgan.convert:convert",
+        description="StackGAN-Pytorch's Stage-II generator state dict (netG_epoch_*.pth: STAGE2_G with the "
+                    "STAGE1_G.* keys nested), e.g. the authors' COCO netG_epoch_90.pth"))
