@@ -21,13 +21,17 @@ def tiny(**overrides):
     return zoo.create("stackgan", config=cfg)
 
 
-def test_conditioning_augmentation_by_hand():
+@pytest.mark.parametrize("relu", [False, True])
+def test_conditioning_augmentation_by_hand(relu):
+    """[μ, log σ²] = FC(φ) (the paper), with the authors' ReLU on top when asked; ĉ = μ + σ ε."""
     torch.manual_seed(0)
-    ca = ConditioningAugmentation(5, 3)
+    ca = ConditioningAugmentation(5, 3, relu=relu)
     torch.nn.init.normal_(ca.fc.weight, 0, 0.5)
     torch.nn.init.normal_(ca.fc.bias, 0, 0.5)
     t, eps = torch.randn(4, 5), torch.randn(4, 3)
-    out = (t @ ca.fc.weight.T + ca.fc.bias).clamp_min(0)  # the authors' ReLU on [μ, log σ²]
+    out = t @ ca.fc.weight.T + ca.fc.bias
+    assert (out < 0).any()
+    out = out.clamp_min(0) if relu else out
     mu, logvar = out[:, :3], out[:, 3:]
     c, mu2, logvar2 = ca(t, eps)
     torch.testing.assert_close(mu2, mu)
@@ -74,7 +78,7 @@ def _batch(n=8):
     return {k: v[torch.arange(n) * 41] for k, v in t.items()}
 
 
-def test_discriminator_sees_right_wrong_and_fake_on_the_ca_mean():
+def test_discriminator_sees_right_wrong_and_fake_text():
     torch.manual_seed(0)
     model = tiny(stage1_steps=5)
     G, D1, D2 = model["generator"], model["discriminator"], model["discriminator_2"]
@@ -91,17 +95,18 @@ def test_discriminator_sees_right_wrong_and_fake_on_the_ca_mean():
         torch.manual_seed(3)
         z, eps1, eps2 = torch.randn(8, 16).split([8, 4, 4], 1)
         with torch.no_grad():
-            fake, mu, _ = G.stage1(z, text, eps1)
+            fake, _, _ = G.stage1(z, text, eps1)
             if phase == "discriminator_2":
-                fake, mu, _ = G.stage2(fake, text, eps2)
-        expected = (sp(-D(real, mu)).mean() + 0.5 * sp(D(real, mu[wrong_rows])).mean() + 0.5 * sp(D(fake, mu)).mean())
+                fake, _, _ = G.stage2(fake, text, eps2)
+        expected = (sp(-D(real, text)).mean() + 0.5 * sp(D(real, text[wrong_rows])).mean()
+                    + 0.5 * sp(D(fake, text)).mean())
         torch.testing.assert_close(loss, expected)
     torch.manual_seed(4)
     out = obj.losses("stage1", batch, models)
     torch.manual_seed(4)
     z, eps1, _ = torch.randn(8, 16).split([8, 4, 4], 1)
     fake, mu, logvar = G.stage1(z, text, eps1)
-    expected = sp(-D1(fake, mu)).mean() + conditioning_augmentation_kl(mu, logvar)
+    expected = sp(-D1(fake, text)).mean() + conditioning_augmentation_kl(mu, logvar)
     torch.testing.assert_close(out.updates["stage1"], expected)
 
 

@@ -87,3 +87,24 @@ def judge_text_model(model, n: int = 200, seed: int = 0, stage1: bool = False, j
                  "attribute_agreement": attribute_agreement(real, real_words),
                  "is_style": is_style_score(real_logits, splits=2)[0]},
     }
+
+
+def main(argv=None) -> None:
+    """python -m zoo.metrics.text_scores NAME [-n 200] [--seed 0] [--stage1]: the scores as JSON."""
+    import argparse
+    import json
+
+    import zoo
+
+    parser = argparse.ArgumentParser(description="judge a text-to-image model on the held-out captions")
+    parser.add_argument("name")
+    parser.add_argument("-n", type=int, default=200, help="samples per caption (default 200)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stage1", action="store_true", help="StackGAN: measure Stage-I's images")
+    args = parser.parse_args(argv)
+    scores = judge_text_model(zoo.load(args.name), n=args.n, seed=args.seed, stage1=args.stage1)
+    print(json.dumps(scores, indent=1))
+
+
+if __name__ == "__main__":
+    main()

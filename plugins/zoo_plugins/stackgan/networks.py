@@ -5,16 +5,21 @@ Fig. 2), here 16 px (Stage-I) -> 32 px (Stage-II) on the captioned digits (the p
 Module names and layer order follow the authors' StackGAN-Pytorch (code/model.py: CA_NET, STAGE1_G,
 STAGE2_G, D_GET_LOGITS), so that their checkpoints map onto these modules name for name
 (zoo_plugins.stackgan.convert).
-- Conditioning augmentation: ĉ = μ + σ ⊙ ε with [μ, log σ²] = ReLU(FC(φ_t)) (the ReLU is the authors').
+- Conditioning augmentation: ĉ = μ + σ ⊙ ε with [μ, log σ²] = FC(φ_t) (Sec. 3.1). The authors' code puts
+  a ReLU on FC's output (`ca_relu=True`, set for their converted weights); trained here without it, as
+  the paper: with it, the KL term drove every pre-activation below zero within Stage-I's first 1,200
+  steps (KL ≈ 5·10⁻⁷), after which μ = 0, ĉ = ε carried no text and no gradient could revive it.
 - Stage-I G: [z, ĉ] -> FC + BN + ReLU to 4×4 -> up-blocks (nearest ×2, 3×3 conv, BN, ReLU) -> 3×3 conv, tanh.
 - Stage-II G: Stage-I's image (detached) -> 3×3 conv + ReLU, stride-2 4×4 convs with BN + ReLU
   (`down` of them); its own CA, ĉ replicated spatially and concatenated; 3×3 conv + BN + ReLU; residual
   blocks; up-blocks (`up` of them) and a 3×3 conv with tanh.
 - D (per stage): stride-2 4×4 convs with leaky ReLU (BN but at the first) down to 4×4 (channels doubling
-  from `d_width`); the condition, as the authors pass it, is the generator CA's mean μ (detached),
-  replicated over 4×4 and concatenated; 3×3 conv + BN + leaky ReLU; a 4×4 conv to one logit (their
-  sigmoid is in the loss). The authors' Stage-II D also has an unconditional head; the paper's does not,
-  and neither does this one.
+  from `d_width`); the text embedding φ_t compressed by a fully connected layer (+ leaky ReLU) to
+  `condition_dim`, replicated over 4×4 and concatenated (Sec. 3.2-3.3: "φ_t is first compressed to N_d
+  dimensions using a fully-connected layer and then spatially replicated"; the authors' code passes G's
+  CA mean μ instead, which left D blind to the text once μ collapsed, see above); 3×3 conv + BN + leaky
+  ReLU; a 4×4 conv to one logit (their sigmoid is in the loss). The authors' Stage-II D also has an
+  unconditional head; the paper's does not, and neither does this one.
 """
 from __future__ import annotations
 
@@ -49,13 +54,14 @@ class ResBlock(nn.Module):
 class ConditioningAugmentation(nn.Module):
     """φ_t -> (ĉ, μ, log σ²): ĉ ~ N(μ, diag σ²) reparameterised (Sec. 3.1)."""
 
-    def __init__(self, text_dim: int, condition_dim: int) -> None:
+    def __init__(self, text_dim: int, condition_dim: int, relu: bool = False) -> None:
         super().__init__()
-        self.condition_dim = condition_dim
+        self.condition_dim, self.relu = condition_dim, relu
         self.fc = nn.Linear(text_dim, 2 * condition_dim)
 
     def encode(self, text: Tensor) -> tuple[Tensor, Tensor]:
-        x = torch.relu(self.fc(text))
+        x = self.fc(text)
+        x = torch.relu(x) if self.relu else x
         return x[:, :self.condition_dim], x[:, self.condition_dim:]
 
     def forward(self, text: Tensor, noise: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
@@ -66,13 +72,13 @@ class ConditioningAugmentation(nn.Module):
 
 class Stage1Generator(nn.Module):
     def __init__(self, latent_dim: int, text_dim: int, condition_dim: int, g_width: int, stage1_resolution: int,
-                 channels: int) -> None:
+                 channels: int, ca_relu: bool = False) -> None:
         super().__init__()
         ups = int(math.log2(stage1_resolution // 4))
         if stage1_resolution < 8 or 4 * 2 ** ups != stage1_resolution:
             raise ValueError(f"stage1_resolution must be a power of two >= 8, got {stage1_resolution}")
         self.width = g_width * 8
-        self.ca_net = ConditioningAugmentation(text_dim, condition_dim)
+        self.ca_net = ConditioningAugmentation(text_dim, condition_dim, ca_relu)
         self.fc = nn.Sequential(nn.Linear(latent_dim + condition_dim, self.width * 16, bias=False),
                                 nn.BatchNorm1d(self.width * 16), nn.ReLU(True))
         for i in range(ups):
@@ -91,9 +97,9 @@ class Stage1Generator(nn.Module):
 
 class Stage2Generator(nn.Module):
     def __init__(self, text_dim: int, condition_dim: int, g2_width: int, channels: int, down: int, up: int,
-                 residual_blocks: int) -> None:
+                 residual_blocks: int, ca_relu: bool = False) -> None:
         super().__init__()
-        self.ca_net = ConditioningAugmentation(text_dim, condition_dim)
+        self.ca_net = ConditioningAugmentation(text_dim, condition_dim, ca_relu)
         layers = [conv3x3(channels, g2_width), nn.ReLU(True)]
         for i in range(down):
             layers += [nn.Conv2d(g2_width * 2 ** i, g2_width * 2 ** (i + 1), 4, 2, 1, bias=False),
@@ -127,7 +133,8 @@ class StackGANGenerator(Generator):
 
     def __init__(self, latent_dim: int = 100, text_dim: int = 64, condition_dim: int = 16, g_width: int = 16,
                  g2_width: int = 16, resolution: int = 32, stage1_resolution: int = 16, channels: int = 1,
-                 down: int = 1, residual_blocks: int = 2, text_encoder: str = "char-cnn-rnn") -> None:
+                 down: int = 1, residual_blocks: int = 2, text_encoder: str = "char-cnn-rnn",
+                 ca_relu: bool = False) -> None:
         super().__init__()
         up = int(math.log2(resolution / stage1_resolution)) + down
         if stage1_resolution * 2 ** (up - down) != resolution or up < 1:
@@ -139,8 +146,10 @@ class StackGANGenerator(Generator):
         self.output = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
         self.stage1_output = OutputSpec((channels, stage1_resolution, stage1_resolution), value_range=(-1.0, 1.0))
         self.text_encoder = text_encoder
-        self.stage1 = Stage1Generator(latent_dim, text_dim, condition_dim, g_width, stage1_resolution, channels)
-        self.stage2 = Stage2Generator(text_dim, condition_dim, g2_width, channels, down, up, residual_blocks)
+        self.stage1 = Stage1Generator(latent_dim, text_dim, condition_dim, g_width, stage1_resolution, channels,
+                                      ca_relu)
+        self.stage2 = Stage2Generator(text_dim, condition_dim, g2_width, channels, down, up, residual_blocks,
+                                      ca_relu)
         normal_init_(self)
 
     def split_latent(self, latent: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -167,16 +176,18 @@ class StackGANGenerator(Generator):
 
 
 class StackGANDiscriminator(Discriminator):
-    """A stage's matching-aware D on `resolution` px images, conditioned on a `condition_dim` vector (the
-    CA mean μ, as the authors' D_GET_LOGITS takes it)."""
+    """A stage's matching-aware D on `resolution` px images and the text embedding φ_t, compressed to
+    `condition_dim` values."""
 
-    def __init__(self, condition_dim: int = 16, resolution: int = 16, channels: int = 1, d_width: int = 16) -> None:
+    def __init__(self, text_dim: int = 64, condition_dim: int = 16, resolution: int = 16, channels: int = 1,
+                 d_width: int = 16) -> None:
         super().__init__()
         n = int(math.log2(resolution // 4))
         if resolution < 8 or 4 * 2 ** n != resolution:
             raise ValueError(f"a StackGAN discriminator needs a power-of-two resolution >= 8, got {resolution}")
         self.input = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
-        self.condition = ConditionSpec("text_embedding", shape=(condition_dim,))  # μ: a compressed text embedding
+        self.condition = ConditionSpec("text_embedding", shape=(text_dim,))
+        self.compress = nn.Sequential(nn.Linear(text_dim, condition_dim), nn.LeakyReLU(0.2, True))
         layers, c_in = [], channels
         for i in range(n):
             c_out = d_width * 2 ** i
@@ -191,7 +202,7 @@ class StackGANDiscriminator(Discriminator):
 
     def features(self, x: Tensor, c: Tensor | None = None) -> list[Tensor]:
         h = self.encode_img(x)
-        joint = torch.cat([h, c[:, :, None, None].expand(-1, -1, 4, 4)], 1)
+        joint = torch.cat([h, self.compress(c)[:, :, None, None].expand(-1, -1, 4, 4)], 1)
         return [h, self.outlogits[:3](joint)]
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
@@ -201,13 +212,14 @@ class StackGANDiscriminator(Discriminator):
 class Stage1Discriminator(StackGANDiscriminator):
     """Stage-I's D, on `stage1_resolution` px."""
 
-    def __init__(self, condition_dim: int = 16, stage1_resolution: int = 16, channels: int = 1,
+    def __init__(self, text_dim: int = 64, condition_dim: int = 16, stage1_resolution: int = 16, channels: int = 1,
                  d_width: int = 16) -> None:
-        super().__init__(condition_dim, stage1_resolution, channels, d_width)
+        super().__init__(text_dim, condition_dim, stage1_resolution, channels, d_width)
 
 
 class Stage2Discriminator(StackGANDiscriminator):
     """Stage-II's D, on `resolution` px."""
 
-    def __init__(self, condition_dim: int = 16, resolution: int = 32, channels: int = 1, d_width: int = 16) -> None:
-        super().__init__(condition_dim, resolution, channels, d_width)
+    def __init__(self, text_dim: int = 64, condition_dim: int = 16, resolution: int = 32, channels: int = 1,
+                 d_width: int = 16) -> None:
+        super().__init__(text_dim, condition_dim, resolution, channels, d_width)

@@ -3,10 +3,10 @@ StackGAN-Pytorch trainer), both stages in one run: Stage-I for the first `stage1
 Stage-II with Stage-I frozen (its update group no longer runs, and it is kept in eval mode so its batch
 norm statistics stay put too).
 
-Stage k's D (matching-aware, Eq. 3 and 5): −[log D(x, μ) + ½(log(1 − D(x, μ̂)) + log(1 − D(G(z, t), μ)))]
-with x the real image at the stage's size, μ the CA mean of the stage's generator for the right text
-(detached: the authors condition D on it), μ̂ that of a mismatching text (zoo.text.pairs).
-Stage k's G (Eq. 4 and 6): −log D(G(z, t), μ) + λ KL(N(μ, Σ) ‖ N(0, I)), λ = `kl_weight` = 1 (the paper's),
+Stage k's D (matching-aware, Eq. 3 and 5): −[log D(x, φ_t) + ½(log(1 − D(x, φ_t̂)) + log(1 − D(G(z, t), φ_t)))]
+with x the real image at the stage's size, φ_t its text's embedding, φ_t̂ a mismatching text's
+(zoo.text.pairs); D compresses φ itself, as the paper (the authors' code gives it G's CA mean instead).
+Stage k's G (Eq. 4 and 6): −log D(G(z, t), φ_t) + λ KL(N(μ, Σ) ‖ N(0, I)), λ = `kl_weight` = 1 (the paper's),
 the KL averaged over the batch and the condition's dimensions (the authors' KL_loss).
 Adam (2e-4, β1 = 0.5); the learning rate halves every `lr_halve_every` steps (the paper: every 100 epochs).
 Stage-I sees the real digits average-pooled to its size.
@@ -73,9 +73,9 @@ class StackGANObjective(Objective):
         z = G.sample_latent(real.shape[0], device=real.device)
         if phase.startswith("discriminator"):
             with torch.no_grad():
-                fake, mu, _ = self._generate(G, stage, z, text)
-            wrong, valid = mismatched_texts(mu, batch["description_id"])
-            right_logits, wrong_logits, fake_logits = D(real, mu), D(real, wrong)[valid], D(fake, mu)
+                fake, _, _ = self._generate(G, stage, z, text)
+            wrong, valid = mismatched_texts(text, batch["description_id"])
+            right_logits, wrong_logits, fake_logits = D(real, text), D(real, wrong)[valid], D(fake, text)
             loss = matching_aware_discriminator_loss(right_logits, wrong_logits, fake_logits, self.wrong_weight)
             return PhaseLosses({phase: loss}, {f"d{stage}_loss": loss.detach(),
                                                f"d{stage}_real": right_logits.detach().mean(),
@@ -83,7 +83,7 @@ class StackGANObjective(Objective):
                                                f"d{stage}_fake": fake_logits.detach().mean()})
         if phase in ("stage1", "stage2"):
             fake, mu, logvar = self._generate(G, stage, z, text)
-            adversarial = nonsaturating_generator_loss(D(fake, mu.detach()))
+            adversarial = nonsaturating_generator_loss(D(fake, text))
             kl = conditioning_augmentation_kl(mu, logvar)
             loss = adversarial + self.kl_weight * kl
             return PhaseLosses({phase: loss}, {f"g{stage}_loss": adversarial.detach(), f"kl{stage}": kl.detach()})
