@@ -165,6 +165,15 @@ def test_description_ids_number_the_combinations():
     assert description_id(torch.tensor([9]), torch.full((1, 4), 1e6)).item() == 9 * 81 + 2 * (1 + 3 + 9 + 27)
 
 
+def test_numerals_are_spelt_out():
+    from zoo.text.pretrained import normalise_caption
+
+    assert normalise_caption("a thin 4") == "a thin four"
+    assert normalise_caption("7, thick; 0") == "seven, thick; zero"
+    assert normalise_caption("a 42 or x7 or 3-d") == "a 42 or x7 or 3-d"  # only a lone digit
+    torch.testing.assert_close(embed_captions("a thin 4"), embed_captions("a thin four"))
+
+
 def test_shipped_char_cnn_rnn_tells_captions_apart(tmp_path):
     net = load_char_cnn_rnn()
     assert not any(p.requires_grad for p in net.parameters()) and not net.training

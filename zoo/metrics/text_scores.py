@@ -12,8 +12,11 @@ of each:
 - Fréchet distance in the judge's features to the real digits of those combinations (train and val
   splits: none was trained on);
 - IS-style score of the judge's class probabilities.
-The same numbers for the real held-out digits are the ceiling. `stage1=True` measures a StackGAN's
-Stage-I images (bicubic-upsampled to 32 px, as the real digits are made from 8 px) instead.
+The same numbers for the real held-out digits are the ceiling (their Fréchet distance is to the real
+validation digits of seen combinations: the distance between two real sets of different combinations).
+`captions="seen"` measures the validation split's captions of seen combinations instead (`n` samples of
+each, compared with those validation digits). `stage1=True` measures a StackGAN's Stage-I images
+(bicubic-upsampled to 32 px, as the real digits are made from 8 px) instead.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ def attribute_agreement(images: Tensor, words: list[list[str]]) -> float:
     ink = F.adaptive_avg_pool2d((images.float() + 1) / 2, 8)
     thirds = attribute_thirds(measure_attributes(ink))
     hits = [float(thirds[i, WORD_THIRD[w][0]] == WORD_THIRD[w][1]) for i, ws in enumerate(words) for w in ws]
-    return sum(hits) / len(hits)
+    return sum(hits) / max(len(hits), 1)
 
 
 @torch.no_grad()
@@ -64,27 +67,48 @@ def real_held_out_digits() -> tuple[Tensor, Tensor, list[list[str]]]:
     return images, labels, [list(HELD_OUT_PAIRS[int(y) % 4]) for y in labels]
 
 
-def judge_text_model(model, n: int = 200, seed: int = 0, stage1: bool = False, judge=None) -> dict[str, Any]:
-    """The four scores of `n` samples per held-out caption, and the real held-out digits' as a ceiling."""
+def _seen_validation():
+    from zoo.data.captions import Captions, describe
+
+    data = Captions(32, "val", combinations="seen")
+    words = [[w for w in describe(r) if w in WORD_THIRD] for r in data.raw_attributes]
+    return data, words
+
+
+def judge_text_model(model, n: int = 200, seed: int = 0, stage1: bool = False, captions: str = "held-out",
+                     judge=None) -> dict[str, Any]:
+    """The four scores of `n` samples per caption, and the real digits' as a ceiling."""
     from zoo.data.captions import HELD_OUT_PAIRS, held_out_captions
     from zoo.metrics.digits_judge import DigitsJudge
 
+    if captions not in ("held-out", "seen"):
+        raise ValueError(f"captions must be 'held-out' or 'seen', got {captions!r}")
     judge = judge or DigitsJudge.pretrained()
-    captions = held_out_captions()
-    images = _samples(model, captions, n, seed, stage1)
-    labels = torch.arange(10).repeat_interleave(n)
-    words = [list(HELD_OUT_PAIRS[int(y) % 4]) for y in labels]
+    seen, seen_words = _seen_validation()
+    if captions == "held-out":
+        texts = held_out_captions()
+        labels = torch.arange(10).repeat_interleave(n)
+        words = [list(HELD_OUT_PAIRS[int(y) % 4]) for y in labels]
+        real, real_labels, real_words = real_held_out_digits()
+        other = seen.images  # a real set of other combinations, for the real Fréchet distance
+    else:
+        texts, labels = seen.captions, seen.labels.repeat_interleave(n)
+        words = [w for w in seen_words for _ in range(n)]
+        real, real_labels, real_words = seen.images, seen.labels, seen_words
+        other = real_held_out_digits()[0]
+    images = _samples(model, texts, n, seed, stage1)
     feats, logits = judge_outputs(judge, images)
-    real, real_labels, real_words = real_held_out_digits()
     real_feats, real_logits = judge_outputs(judge, real)
     return {
-        "captions": captions, "samples_per_caption": n, "seed": seed, "stage": 1 if stage1 else "final",
+        "captions": captions, "caption_count": len(texts), "samples_per_caption": n, "seed": seed,
+        "stage": 1 if stage1 else "final",
         "class_accuracy": conditional_accuracy(logits, labels),
         "attribute_agreement": attribute_agreement(images, words),
         "frechet": frechet_between(feats, real_feats),
         "is_style": is_style_score(logits)[0],
         "real": {"n": len(real), "class_accuracy": conditional_accuracy(real_logits, real_labels),
                  "attribute_agreement": attribute_agreement(real, real_words),
+                 "frechet_to_other_combinations": frechet_between(judge_outputs(judge, other)[0], real_feats),
                  "is_style": is_style_score(real_logits, splits=2)[0]},
     }
 
@@ -101,8 +125,10 @@ def main(argv=None) -> None:
     parser.add_argument("-n", type=int, default=200, help="samples per caption (default 200)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stage1", action="store_true", help="StackGAN: measure Stage-I's images")
+    parser.add_argument("--captions", choices=("held-out", "seen"), default="held-out")
     args = parser.parse_args(argv)
-    scores = judge_text_model(zoo.load(args.name), n=args.n, seed=args.seed, stage1=args.stage1)
+    scores = judge_text_model(zoo.load(args.name), n=args.n, seed=args.seed, stage1=args.stage1,
+                              captions=args.captions)
     print(json.dumps(scores, indent=1))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from pathlib import Path
 
 TEXT_ENCODERS = ("bag-of-words", "char-cnn-rnn")
@@ -58,12 +59,23 @@ def _shipped_char_cnn_rnn():
     return load_char_cnn_rnn()
 
 
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_NUMERAL = re.compile(r"(?<![\w-])([0-9])(?![\w-])")
+
+
+def normalise_caption(caption: str) -> str:
+    """A standalone numeral becomes its word ("a thin 4" -> "a thin four"): the captions the encoders were
+    trained on spell digits out."""
+    return _NUMERAL.sub(lambda m: NUMBER_WORDS[int(m.group(1))], caption)
+
+
 def embed_captions(captions: str | list[str], encoder: str = "char-cnn-rnn", dim: int = 64):
     """Captions -> (N, D) float embeddings on the CPU (`dim` is the bag of words' size; the char-CNN-RNN's
-    is fixed by its weights)."""
+    is fixed by its weights). Numerals are spelt out first (`normalise_caption`)."""
     import torch
 
     check_text_encoder(encoder)
+    captions = [normalise_caption(c) for c in ([captions] if isinstance(captions, str) else captions)]
     if encoder == "bag-of-words":
         from zoo.text.bag_of_words import BagOfWordsEncoder
 
