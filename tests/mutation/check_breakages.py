@@ -139,6 +139,10 @@ B = [
  ("text: joint embedding loss with the image classifier's term only", "zoo/text/joint_embedding.py",
   "return structured_hinge(image_vs_class_texts).mean() + structured_hinge(text_vs_class_images).mean()",
   "return structured_hinge(image_vs_class_texts).mean()", "tests/test_text_encoder.py"),
+ ("ganintcls text converter: Reed's first '-' column kept (lookup of the first occurrence)", "plugins/zoo_plugins/ganintcls/convert_text.py",
+  "REED_ALPHABET.rindex(ch)", "REED_ALPHABET.index(ch)", "tests/test_ganintcls_convert.py"),
+ ("ganintcls text converter: TemporalConvolution weight read as (out, in, kW)", "plugins/zoo_plugins/ganintcls/convert_text.py",
+  ".reshape(c_out, kw, c_in).transpose(0, 2, 1)", ".reshape(c_out, c_in, kw)", "tests/test_ganintcls_convert.py"),
 ]
 only = sys.argv[1:]
 env = dict(os.environ, PYTHONPATH=f"{W}:{W}/plugins", OMP_NUM_THREADS="1")
