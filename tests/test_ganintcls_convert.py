@@ -96,3 +96,106 @@ def test_gru_encoders_and_other_files_are_refused(tmp_path):
     write_t7(tmp_path / "seq.t7", Module("nn.Sequential", modules={1: Module("nn.ReLU")}))
     with pytest.raises(CharCnnRnnLayoutError, match="expected TemporalConvolutions"):
         convert_char_cnn_rnn(tmp_path / "seq.t7")
+
+
+# -- the generator (reedscot/icml2016 main_cls_int.lua's netG) -------------------------------------------
+def _bn(rng, c):
+    return Module("nn.SpatialBatchNormalization", eps=1e-5, momentum=0.1, affine=True, train=False,
+                  weight=rng.uniform(0.5, 1.5, c).astype("f4"), bias=rng.normal(0, 0.2, c).astype("f4"),
+                  running_mean=rng.normal(0, 0.3, c).astype("f4"), running_var=rng.uniform(0.5, 2.0, c).astype("f4"))
+
+
+def _full(rng, c_in, c_out, stride, pad):
+    return Module("nn.SpatialFullConvolution", nInputPlane=c_in, nOutputPlane=c_out, kW=4, kH=4, dW=stride,
+                  dH=stride, padW=pad, padH=pad, weight=rng.normal(0, 0.2, (c_in, c_out, 4, 4)).astype("f4"),
+                  bias=rng.normal(0, 0.1, c_out).astype("f4"))
+
+
+def _conv(rng, c_in, c_out, k):
+    return Module("nn.SpatialConvolution", nInputPlane=c_in, nOutputPlane=c_out, kW=k, kH=k, dW=1, dH=1,
+                  padW=k // 2, padH=k // 2, weight=rng.normal(0, 0.2, (c_out, c_in * k * k)).astype("f4"),
+                  bias=rng.normal(0, 0.1, c_out).astype("f4"))  # a flat weight, as older nn stored it
+
+
+def reed_generator(rng, nz=3, txt=5, nt=2, ngf=4, nc=3):
+    seq = lambda *ms: Module("nn.Sequential", modules={i + 1: m for i, m in enumerate(ms)})  # noqa: E731
+
+    def residual(w):
+        branch = seq(_conv(rng, w, w // 4, 1), _bn(rng, w // 4), Module("nn.ReLU"), _conv(rng, w // 4, w // 4, 3),
+                     _bn(rng, w // 4), Module("nn.ReLU"), _conv(rng, w // 4, w, 3), _bn(rng, w))
+        return [Module("nn.ConcatTable", modules={1: Module("nn.Identity"), 2: branch}), Module("nn.CAddTable"),
+                Module("nn.ReLU")]
+
+    fc = Module("nn.Linear", weight=rng.normal(0, 0.3, (nt, txt)).astype("f4"), bias=rng.normal(0, 0.1, nt).astype("f4"))
+    w = [ngf * 8, ngf * 4, ngf * 2, ngf]
+    layers = [Module("nn.ParallelTable", modules={1: Module("nn.Identity"), 2: seq(fc, Module("nn.LeakyReLU", negval=0.2))}),
+              Module("nn.JoinTable", dimension=2), _full(rng, nz + nt, w[0], 1, 0), _bn(rng, w[0]), *residual(w[0]),
+              _full(rng, w[0], w[1], 2, 1), _bn(rng, w[1]), *residual(w[1])]
+    for a, b in zip(w[1:], w[2:]):
+        layers += [_full(rng, a, b, 2, 1), _bn(rng, b), Module("nn.ReLU")]
+    layers += [_full(rng, w[-1], nc, 2, 1), Module("nn.Tanh")]
+    return seq(*layers)
+
+
+def reed_generator_forward(net, z, t):
+    """main_cls_int.lua's netG, layer by layer with torch.nn.functional on the file's arrays (eval mode)."""
+    F = torch.nn.functional
+    arr = lambda m, k: torch.from_numpy(np.asarray(m.fields[k], dtype="f4"))  # noqa: E731
+
+    def run(m, x):
+        kind = m.class_name.split(".")[-1]
+        kids = [m.fields["modules"][i] for i in sorted(m.fields["modules"])] if "modules" in m.fields else []
+        if kind == "Sequential":
+            for k in kids:
+                x = run(k, x)
+            return x
+        if kind == "ParallelTable":
+            return [run(k, xi) for k, xi in zip(kids, x)]
+        if kind == "JoinTable":
+            return torch.cat([x[0], x[1]], 1)[:, :, None, None]
+        if kind == "ConcatTable":
+            return [run(k, x) for k in kids]
+        if kind == "CAddTable":
+            return x[0] + x[1]
+        if kind == "Linear":
+            return x @ arr(m, "weight").T + arr(m, "bias")
+        if kind == "LeakyReLU":
+            return F.leaky_relu(x, 0.2)
+        if kind == "SpatialFullConvolution":
+            return F.conv_transpose2d(x, arr(m, "weight"), arr(m, "bias"), m.fields["dW"], m.fields["padW"])
+        if kind == "SpatialConvolution":
+            k = m.fields["kW"]
+            weight = arr(m, "weight").reshape(m.fields["nOutputPlane"], m.fields["nInputPlane"], k, k)
+            return F.conv2d(x, weight, arr(m, "bias"), 1, m.fields["padW"])
+        if kind == "SpatialBatchNormalization":
+            shape = (1, -1, 1, 1)
+            return ((x - arr(m, "running_mean").view(shape)) / torch.sqrt(arr(m, "running_var").view(shape) + 1e-5)
+                    * arr(m, "weight").view(shape) + arr(m, "bias").view(shape))
+        return {"Identity": lambda v: v, "ReLU": torch.relu, "Tanh": torch.tanh}[kind](x)
+
+    return run(net, [z, t])
+
+
+def test_generator_t7_matches_reeds_netg(tmp_path):
+    from zoo_plugins.ganintcls.convert_t7 import convert
+    from zoo_plugins.ganintcls.networks import GanIntClsGenerator
+
+    net = reed_generator(np.random.default_rng(3))
+    write_t7(tmp_path / "net_G.t7", net)
+    config, states = convert({"checkpoint": tmp_path / "net_G.t7"})
+    assert (config["latent_dim"], config["text_dim"], config["text_features"], config["g_width"],
+            config["resolution"], config["channels"], config["residual"]) == (3, 5, 2, 4, 64, 3, True)
+    G = GanIntClsGenerator(**config)
+    G.load_state_dict(states["generator"], strict=True)
+    G.eval()
+    z, t = torch.randn(2, 3), torch.randn(2, 5)
+    with torch.no_grad():
+        torch.testing.assert_close(G(z, t), reed_generator_forward(net, z, t), atol=1e-5, rtol=0)
+
+
+def test_generator_t7_of_another_layout_is_refused(tmp_path):
+    from zoo_plugins.ganintcls.convert_t7 import GanIntClsLayoutError, convert
+
+    write_t7(tmp_path / "d.t7", Module("nn.Sequential", modules={1: _conv(np.random.default_rng(0), 3, 4, 3)}))
+    with pytest.raises(GanIntClsLayoutError, match="expected fcG's Linear"):
+        convert({"checkpoint": tmp_path / "d.t7"})

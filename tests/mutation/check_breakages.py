@@ -143,6 +143,8 @@ B = [
   "REED_ALPHABET.rindex(ch)", "REED_ALPHABET.index(ch)", "tests/test_ganintcls_convert.py"),
  ("ganintcls text converter: TemporalConvolution weight read as (out, in, kW)", "plugins/zoo_plugins/ganintcls/convert_text.py",
   ".reshape(c_out, kw, c_in).transpose(0, 2, 1)", ".reshape(c_out, c_in, kw)", "tests/test_ganintcls_convert.py"),
+ ("ganintcls t7 converter: Reed's residual blocks without the identity path", "plugins/zoo_plugins/ganintcls/networks.py",
+  "return x + self.branch(x)", "return self.branch(x)", "tests/test_ganintcls_convert.py"),
 ]
 only = sys.argv[1:]
 env = dict(os.environ, PYTHONPATH=f"{W}:{W}/plugins", OMP_NUM_THREADS="1")

@@ -32,7 +32,7 @@ case $paper in
                  tests='"tests/test_pggan_inpaint.py"' ;;
   gan3d) files='"zoo_plugins/gan3d/networks.py", "zoo_plugins/gan3d/objective.py", "zoo_plugins/gan3d/convert.py", "zoo_plugins/gan3d/tasks.py", "zoo/voxel_render.py", "zoo/metrics/voxel_scores.py"'
          tests='"tests/test_gan3d.py", "tests/test_voxel_render.py"' ;;
-  text) files='"zoo_plugins/ganintcls/networks.py", "zoo_plugins/ganintcls/objective.py", "zoo_plugins/stackgan/networks.py", "zoo_plugins/stackgan/objective.py", "zoo_plugins/stackgan/convert.py", "zoo_plugins/ganintcls/convert_text.py", "zoo/text/char_cnn_rnn.py", "zoo/text/joint_embedding.py", "zoo/text/pairs.py", "zoo/tasks/text.py"'
+  text) files='"zoo_plugins/ganintcls/networks.py", "zoo_plugins/ganintcls/objective.py", "zoo_plugins/stackgan/networks.py", "zoo_plugins/stackgan/objective.py", "zoo_plugins/stackgan/convert.py", "zoo_plugins/ganintcls/convert_text.py", "zoo_plugins/ganintcls/convert_t7.py", "zoo/text/char_cnn_rnn.py", "zoo/text/joint_embedding.py", "zoo/text/pairs.py", "zoo/tasks/text.py"'
         tests='"tests/test_ganintcls.py", "tests/test_stackgan.py", "tests/test_stackgan_convert.py", "tests/test_ganintcls_convert.py", "tests/test_text_encoder.py", "tests/test_text_task.py"' ;;
   core) files='"zoo/losses.py", "zoo/objectives.py"'
         tests='"tests/test_losses.py", "tests/test_gan.py", "tests/test_dcgan.py", "tests/test_vae.py", "tests/test_cvae.py", "tests/test_aae.py", "tests/test_vaegan.py", "tests/test_cgan.py"' ;;

@@ -30,7 +30,7 @@ def register_architectures(register):
         default_config={"latent_dim": 100, "text_dim": 64, "text_features": 32, "resolution": 32, "channels": 1,
                         "g_width": 32, "d_width": 32, "text_encoder": "char-cnn-rnn", "combinations": "seen",
                         "lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "wrong_weight": 0.5, "interp_weight": 1.0,
-                        "beta": 0.5, "lr_halve_every": 0},
+                        "beta": 0.5, "lr_halve_every": 0, "residual": False},
         test_config={"resolution": 16, "g_width": 8, "d_width": 8, "latent_dim": 8, "text_features": 8},
         tasks=("generate", TEXT_TASK),
         objective="ganintcls",
@@ -43,3 +43,14 @@ def register_objectives(register):
         name="ganintcls", builder="zoo_plugins.ganintcls.objective:GanIntClsObjective",
         description="Reed 2016: matching-aware D (real+right, real+wrong text, fake+right; wrong and fake "
                     "weighted 1/2), G on own and interpolated (beta=0.5) texts, Adam(2e-4, beta1=0.5)"))
+
+
+@hookimpl
+def register_converters(register):
+    from zoo.records import Converter
+
+    register(Converter(
+        name="ganintcls-t7", architecture="ganintcls", format="ganintcls-t7",
+        builder="zoo_plugins.ganintcls.convert_t7:convert",
+        description="GAN-INT-CLS's Lua Torch generators (reedscot/icml2016 *_net_G.t7: fcG, full convolutions, "
+                    "residual blocks), as ganintcls with residual=true"))

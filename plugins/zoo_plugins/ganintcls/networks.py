@@ -10,6 +10,12 @@ Image Synthesis", ICML 2016, arXiv:1605.05396, Sec. 4.1 and Fig. 2), at 32 px.
   spatially over the 4×4 map and concatenated as channels; a 1×1 convolution with batch norm and leaky
   ReLU, and a 4×4 convolution to one logit (the paper's sigmoid is in the loss).
 Weights N(0, 0.02), batch-norm scales N(1, 0.02) (Reed's weights_init).
+
+`residual=True` is the generator of Reed's released code (github.com/reedscot/icml2016, main_cls_int.lua),
+which the paper's Fig. 2 does not show: after the first two full convolutions (and their batch norm, no
+ReLU) a residual block (1×1 conv to a quarter of the width, 3×3, 3×3 back, batch norm after each, ReLU
+between), the sum, then ReLU; every convolution with a bias. It exists so that the authors' .t7
+generators convert (zoo_plugins.ganintcls.convert_t7); the weights trained here use the paper's layout.
 """
 from __future__ import annotations
 
@@ -37,9 +43,24 @@ class TextCompression(nn.Sequential):
                          *([nn.BatchNorm1d(text_features)] if batch_norm else []), nn.LeakyReLU(0.2))
 
 
+class ResidualBlock(nn.Module):
+    """Reed's code: x + BN(conv3x3(ReLU(BN(conv3x3(ReLU(BN(conv1x1(x)))))))) with a quarter-width bottleneck."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        inner = width // 4
+        self.branch = nn.Sequential(nn.Conv2d(width, inner, 1), nn.BatchNorm2d(inner), nn.ReLU(True),
+                                    nn.Conv2d(inner, inner, 3, 1, 1), nn.BatchNorm2d(inner), nn.ReLU(True),
+                                    nn.Conv2d(inner, width, 3, 1, 1), nn.BatchNorm2d(width))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.branch(x)
+
+
 class GanIntClsGenerator(Generator):
     def __init__(self, latent_dim: int = 100, text_dim: int = 64, text_features: int = 32, resolution: int = 32,
-                 channels: int = 1, g_width: int = 32, text_encoder: str = "char-cnn-rnn") -> None:
+                 channels: int = 1, g_width: int = 32, text_encoder: str = "char-cnn-rnn",
+                 residual: bool = False) -> None:
         super().__init__()
         n = _stages(resolution)
         self.latent = LatentSpec((latent_dim,))
@@ -48,10 +69,13 @@ class GanIntClsGenerator(Generator):
         self.text_encoder = text_encoder  # the zoo.text encoder whose embeddings c are (the text task uses it)
         self.compress = TextCompression(text_dim, text_features)
         widths = [g_width * 2 ** i for i in reversed(range(n))]
-        layers = [nn.ConvTranspose2d(latent_dim + text_features, widths[0], 4, 1, 0, bias=False),
-                  nn.BatchNorm2d(widths[0]), nn.ReLU(True)]
-        for c_in, c_out in zip(widths, widths[1:]):
-            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+        if residual and n < 2:
+            raise ValueError(f"residual=True needs at least 16 px (two residual stages), got {resolution}")
+        layers = [nn.ConvTranspose2d(latent_dim + text_features, widths[0], 4, 1, 0, bias=residual),
+                  nn.BatchNorm2d(widths[0]), *([ResidualBlock(widths[0])] if residual else []), nn.ReLU(True)]
+        for i, (c_in, c_out) in enumerate(zip(widths, widths[1:])):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=residual), nn.BatchNorm2d(c_out),
+                       *([ResidualBlock(c_out)] if residual and i == 0 else []), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(widths[-1], channels, 4, 2, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         normal_init_(self)
