@@ -145,6 +145,8 @@ B = [
   ".reshape(c_out, kw, c_in).transpose(0, 2, 1)", ".reshape(c_out, c_in, kw)", "tests/test_ganintcls_convert.py"),
  ("ganintcls t7 converter: Reed's residual blocks without the identity path", "plugins/zoo_plugins/ganintcls/networks.py",
   "return x + self.branch(x)", "return self.branch(x)", "tests/test_ganintcls_convert.py"),
+ ("stackgan: D ignores the text", "plugins/zoo_plugins/stackgan/networks.py",
+  "joint = torch.cat([h, self.compress(c)", "joint = torch.cat([h, 0 * self.compress(c)", "tests/test_stackgan.py"),
 ]
 only = sys.argv[1:]
 env = dict(os.environ, PYTHONPATH=f"{W}:{W}/plugins", OMP_NUM_THREADS="1")
