@@ -51,6 +51,8 @@ DEFAULT_PLUGINS = {
     "gan3d": "zoo_plugins.gan3d",
     "spade": "zoo_plugins.spade",
     "pix2pixhd": "zoo_plugins.pix2pixhd",
+    "ganintcls": "zoo_plugins.ganintcls",
+    "stackgan": "zoo_plugins.stackgan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)
