@@ -43,7 +43,7 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {kind!r}")
 
 
-class TestTimeDropout(nn.Module):
+class InferenceDropout(nn.Module):
     """Dropout that stays on in eval mode when `always` (pix2pix's noise source); else nn.Dropout's rule."""
 
     def __init__(self, p: float = 0.5, always: bool = True) -> None:
@@ -95,7 +95,7 @@ class UNetGenerator(Generator):
                 continue
             layers = [nn.ReLU(), nn.ConvTranspose2d(c_in, widths[k - 1], 4, 2, 1, bias=bias), norm_layer(norm, widths[k - 1])]
             if 0 < n - 1 - k <= n - 5 and dropout > 0:  # the num_downs - 5 levels just outside the innermost
-                layers.append(TestTimeDropout(dropout, test_dropout))
+                layers.append(InferenceDropout(dropout, test_dropout))
             self.up.append(nn.Sequential(*layers))
         for m in self.modules():  # the authors' init_weights('normal', 0.02)
             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
