@@ -19,13 +19,17 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 class FeatureTrunk(nn.Module):
-    """`features` (an nn.Sequential) and names for its ReLU outputs (relu1_1, relu1_2, ..., or relu1..5)."""
+    """`features` (an nn.Sequential) and names for its ReLU outputs (relu1_1, relu1_2, ..., or relu1..5),
+    and, for VGG, for its convolutions' outputs before the activation (conv1_1, ..., conv5_4): ESRGAN
+    takes its perceptual loss there (Wang et al. 2018, Sec. 3.3)."""
 
     features: nn.Sequential
     relu_names: dict[int, str]
+    conv_names: dict[int, str]
 
     def __init__(self) -> None:
         super().__init__()
+        self.conv_names = {}
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -34,18 +38,20 @@ class FeatureTrunk(nn.Module):
         return (images - self.mean) / self.std
 
     def forward(self, x: Tensor, layers: tuple[str, ...] | None = None, *, normalize: bool = False) -> dict[str, Tensor]:
-        """Activations at `layers` (ReLU names; all when None) of an already-normalized batch, or of images in
-        [0, 1] with normalize=True. Stops after the last layer asked for."""
+        """Activations at `layers` (ReLU or pre-activation conv names; every ReLU when None) of an
+        already-normalized batch, or of images in [0, 1] with normalize=True. Stops after the last layer
+        asked for."""
+        names = {**self.conv_names, **self.relu_names}
         wanted = set(self.relu_names.values()) if layers is None else set(layers)
-        unknown = wanted - set(self.relu_names.values())
+        unknown = wanted - set(names.values())
         if unknown:
-            raise KeyError(f"unknown layer(s) {sorted(unknown)}; known: {list(self.relu_names.values())}")
+            raise KeyError(f"unknown layer(s) {sorted(unknown)}; known: {list(names.values())}")
         if normalize:
             x = self.normalize(x)
         out = {}
         for index, layer in enumerate(self.features):
             x = layer(x)
-            name = self.relu_names.get(index)
+            name = names.get(index)
             if name in wanted:
                 out[name] = x
                 if len(out) == len(wanted):
@@ -64,7 +70,9 @@ class VGGFeatures(FeatureTrunk):
                 block, conv = block + 1, 0
                 continue
             conv += 1
+            # inplace=False: the convolution's output stays intact for the pre-activation name
             layers += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU(inplace=False)]
+            self.conv_names[len(layers) - 2] = f"conv{block}_{conv}"
             self.relu_names[len(layers) - 1] = f"relu{block}_{conv}"
             channels = item
         self.features = nn.Sequential(*layers)
