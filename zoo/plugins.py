@@ -50,6 +50,7 @@ DEFAULT_PLUGINS = {
     "pggan_inpaint": "zoo_plugins.pggan_inpaint",
     "gan3d": "zoo_plugins.gan3d",
     "pix2pix": "zoo_plugins.pix2pix",
+    "cyclegan": "zoo_plugins.cyclegan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)
