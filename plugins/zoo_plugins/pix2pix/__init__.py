@@ -22,7 +22,7 @@ def register_architectures(register):
         # the paper's 256-px U-Net (8 levels), batch norm, dropout 0.5 kept at test time, 70x70 PatchGAN
         # (3 strided layers), λ = 100, Adam(2e-4, β1 = 0.5); decay_start/decay_end in steps (0: constant lr)
         default_config={"resolution": 256, "in_channels": 3, "out_channels": 3, "width": 64, "num_downs": 8,
-                        "norm": "batch", "dropout": 0.5, "test_dropout": True, "d_width": 64, "d_layers": 3,
+                        "norm": "batch", "dropout": 0.5, "test_dropout": True, "test_statistics": "sample", "d_width": 64, "d_layers": 3,
                         "d_norm": "batch", "conditional": True, "l1_weight": 100.0, "gan_weight": 1.0,
                         "gan_loss": "vanilla", "lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "decay_start": 0,
                         "decay_end": 0, "pairing": "labels2renders"},

@@ -7,7 +7,10 @@ convolutions of stride 2, batch (or instance) norm on all but the first and the 
 (none on the outermost, which ends in tanh); each decoder layer but the innermost takes the encoder's
 mirror features concatenated (skip first, then the decoder's own). Dropout 0.5 follows the decoder
 layers of the `num_downs - 5` middle levels (the three C512 layers of the 256-px U-Net), and it is the
-noise source, "applied at test time too": `test_dropout=True` keeps it active in eval mode.
+noise source, "applied at test time too": `test_dropout=True` keeps it active in eval mode
+(InferenceDropout calls F.dropout with training=True whatever the module's mode). Likewise the paper
+normalises at test time with the test batch's statistics at batch size 1: `test_statistics="sample"`
+(SampleStatisticsBatchNorm2d) does so per image in eval mode, so a batch's images do not affect each other.
 
 Two facts of the authors' PyTorch code (junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py)
 that the converter needs and that we reproduce: (1) the skip carries the encoder features *after* the
@@ -31,11 +34,32 @@ from zoo.interfaces import ConditionSpec, Discriminator, Generator, OutputSpec
 NORMS = ("batch", "instance", "none")
 
 
-def norm_layer(kind: str, channels: int) -> nn.Module:
+TEST_STATISTICS = ("sample", "running")
+
+
+class SampleStatisticsBatchNorm2d(nn.BatchNorm2d):
+    """Batch norm whose eval mode normalises each image by its own statistics (`test_statistics="sample"`:
+    the paper's "batch normalization using the statistics of the test batch" at its test batch size of 1,
+    i.e. the authors' test.py, which leaves the networks in train mode), or by the running averages
+    ("running", the usual protocol). Training is plain batch norm; the state dict is batch norm's."""
+
+    def __init__(self, channels: int, test_statistics: str = "sample") -> None:
+        super().__init__(channels)
+        if test_statistics not in TEST_STATISTICS:
+            raise ValueError(f"test_statistics must be one of {', '.join(TEST_STATISTICS)}, got {test_statistics!r}")
+        self.test_statistics = test_statistics
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.training or self.test_statistics == "running":
+            return super().forward(x)
+        return F.instance_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
+
+
+def norm_layer(kind: str, channels: int, test_statistics: str = "sample") -> nn.Module:
     """Batch norm, instance norm without affine parameters or running statistics (the authors'
     `get_norm_layer('instance')`), or nothing."""
     if kind == "batch":
-        return nn.BatchNorm2d(channels)
+        return SampleStatisticsBatchNorm2d(channels, test_statistics)
     if kind == "instance":
         return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
     if kind == "none":
@@ -63,7 +87,8 @@ class UNetGenerator(Generator):
     latent = None
 
     def __init__(self, resolution: int = 256, in_channels: int = 3, out_channels: int = 3, width: int = 64,
-                 num_downs: int = 8, norm: str = "batch", dropout: float = 0.5, test_dropout: bool = True) -> None:
+                 num_downs: int = 8, norm: str = "batch", dropout: float = 0.5, test_dropout: bool = True,
+                 test_statistics: str = "sample") -> None:
         super().__init__()
         if num_downs < 5:
             raise ValueError(f"the U-Net needs num_downs >= 5 (its C64-C128-C256-C512 levels and the innermost), "
@@ -71,7 +96,7 @@ class UNetGenerator(Generator):
         if resolution % 2 ** num_downs:
             raise ValueError(f"the U-Net with num_downs={num_downs} needs a resolution that is a multiple of "
                              f"{2 ** num_downs}, got {resolution}")
-        norm_layer("none" if norm == "none" else norm, 1)  # checks the name
+        norm_layer(norm, 1, test_statistics)  # checks the names
         self.condition = ConditionSpec("image", shape=(in_channels, resolution, resolution))
         self.output = OutputSpec((out_channels, resolution, resolution), value_range=(-1.0, 1.0))
         self.size_multiple = 2 ** num_downs
@@ -86,14 +111,15 @@ class UNetGenerator(Generator):
                 self.down.append(nn.Sequential(nn.Conv2d(widths[k - 1], widths[k], 4, 2, 1, bias=bias)))
             else:  # LeakyReLU(0.2) comes before each of these, in forward (it is also what the skip carries)
                 self.down.append(nn.Sequential(nn.Conv2d(widths[k - 1], widths[k], 4, 2, 1, bias=bias),
-                                               norm_layer(norm, widths[k])))
+                                               norm_layer(norm, widths[k], test_statistics)))
         self.up = nn.ModuleList()
         for k in range(n):
             c_in = widths[k] if k == n - 1 else 2 * widths[k]
             if k == 0:  # outermost: always a bias, tanh
                 self.up.append(nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(c_in, out_channels, 4, 2, 1), nn.Tanh()))
                 continue
-            layers = [nn.ReLU(), nn.ConvTranspose2d(c_in, widths[k - 1], 4, 2, 1, bias=bias), norm_layer(norm, widths[k - 1])]
+            layers = [nn.ReLU(), nn.ConvTranspose2d(c_in, widths[k - 1], 4, 2, 1, bias=bias),
+                      norm_layer(norm, widths[k - 1], test_statistics)]
             if 0 < n - 1 - k <= n - 5 and dropout > 0:  # the num_downs - 5 levels just outside the innermost
                 layers.append(InferenceDropout(dropout, test_dropout))
             self.up.append(nn.Sequential(*layers))
