@@ -4,7 +4,7 @@ are in .networks, the training rule in .objective, the history pool in .pool, th
 in .seasons, the domain classifier in .domain_judge, the official checkpoints' reader in .converters.
 """
 from zoo.hookspecs import hookimpl
-from zoo.records import Architecture, DatasetRecord, ObjectiveRecord, Paper
+from zoo.records import Architecture, Converter, DatasetRecord, ObjectiveRecord, Paper
 
 PAPER = Paper(title="Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks",
               authors="Zhu, Park, Isola, Efros", year=2017, arxiv="1703.10593")
@@ -50,3 +50,10 @@ def register_datasets(register):
         name="layouts-seasons", builder="zoo_plugins.cyclegan.seasons:LayoutsSeasons",
         description="procedural: layouts renders in summer (A) and a winter palette (B), unpaired halves; the "
                     "true winter counterpart of each summer scene kept for evaluation"))
+
+
+@hookimpl
+def register_converters(register):
+    register(Converter(
+        name="cyclegan-resnet-pth", architecture="cyclegan", format="cyclegan-resnet-pth", builder="zoo_plugins.cyclegan.converters:convert",
+        description="the authors' released CycleGAN ResNet generators (junyanz/pytorch-CycleGAN-and-pix2pix resnet_9blocks .pth: model.{i} keys; stale instance-norm statistics dropped)"))

@@ -4,7 +4,7 @@ Networks" (CVPR 2017, arXiv:1611.07004). Registration only (no torch import): th
 reader in .converters.
 """
 from zoo.hookspecs import hookimpl
-from zoo.records import Architecture, ObjectiveRecord, Paper
+from zoo.records import Architecture, Converter, ObjectiveRecord, Paper
 
 PAPER = Paper(title="Image-to-Image Translation with Conditional Adversarial Networks",
               authors="Isola, Zhu, Zhou, Efros", year=2017, arxiv="1611.07004")
@@ -39,3 +39,10 @@ def register_objectives(register):
         description="Isola 2017: cGAN (D halved, non-saturating G) + 100·L1, one D then one G step on the "
                     "same batch, Adam(2e-4, β1 = 0.5), constant then linearly decaying lr; gan_weight=0 is "
                     "the L1-only baseline"))
+
+
+@hookimpl
+def register_converters(register):
+    register(Converter(
+        name="pix2pix-unet-pth", architecture="pix2pix", format="pix2pix-unet-pth", builder="zoo_plugins.pix2pix.converters:convert",
+        description="the authors' released pix2pix U-Net generators (junyanz/pytorch-CycleGAN-and-pix2pix unet_256 .pth: nested model.model.1.model.3... keys; stale instance-norm statistics dropped)"))
