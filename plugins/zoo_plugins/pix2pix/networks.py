@@ -13,9 +13,10 @@ normalises at test time with the test batch's statistics at batch size 1: `test_
 (SampleStatisticsBatchNorm2d) does so per image in eval mode, so a batch's images do not affect each other.
 
 Two facts of the authors' PyTorch code (junyanz/pytorch-CycleGAN-and-pix2pix, models/networks.py)
-that the converter needs and that we reproduce: (1) the skip carries the encoder features *after* the
-next level's LeakyReLU (that code's in-place LeakyReLU rewrites the tensor it then concatenates);
-(2) convolutions carry a bias only where no batch norm follows (the outermost convolutions always).
+that the converter needs: (1) that code's in-place LeakyReLU rewrites the encoder tensor it then
+concatenates, so its skips carry LeakyReLU(features); the decoder layer that reads a skip starts with
+ReLU, and ReLU(LeakyReLU(x)) = ReLU(x), so this changes nothing (we pass the activated tensor, as it
+does); (2) convolutions carry a bias only where no batch norm follows (the outermost ones always).
 
 The layers are kept flat (`down.{k}`, `up.{k}`, k = 0 outermost) rather than nested; the converter maps
 the official nested names (`model.model.1.model.3...`) onto these.
@@ -137,7 +138,7 @@ class UNetGenerator(Generator):
         skips = []
         for layer in self.down[1:]:
             h = F.leaky_relu(h, 0.2)
-            skips.append(h)  # the skip is the activated tensor, as in the authors' code (see above)
+            skips.append(h)  # the activated tensor, as in the authors' code (equivalent: see above)
             h = layer(h)
         return self._decode(h, skips)
 
