@@ -224,3 +224,18 @@ def test_short_training_run_brings_the_l1_down(tmp_path):
     torch.manual_seed(0)
     untrained = F.l1_loss(zoo.create("pix2pix", config=config).eval().translate(a, seed=0), b).item()
     assert trained < 0.75 * untrained, (trained, untrained)
+
+
+# -- the shipped weight set ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_shipped_weights_reproduce_their_registry_numbers_and_beat_l1_alone_on_fid():
+    pytest.importorskip("zoo.metrics.layouts_segmenter")  # the segmenter comes with the spade branch
+    from zoo import registry
+    from zoo_plugins.pix2pix.evaluate import evaluate
+
+    stated = registry.catalog().weight_set("pix2pix.layouts-64").metrics
+    got = evaluate(["pix2pix.layouts-64"], n=600)["pix2pix.layouts-64"]
+    for key in ("l1", "fid", "seg_miou", "seg_accuracy"):
+        assert got[key] == pytest.approx(stated[key], abs=2e-4)
+    assert stated["fid"] < 0.7 * stated["l1only_fid"]  # realism: the paper's Table 1 ordering
+    assert stated["l1"] < 1.2 * stated["l1only_l1"]  # while staying close in L1
