@@ -211,3 +211,24 @@ def test_short_training_run_moves_towards_the_true_counterparts(tmp_path):
         trained = F.l1_loss(model.translate(source, direction=direction), target).item()
         untrained = F.l1_loss(fresh.translate(source, direction=direction), target).item()
         assert trained < 0.75 * untrained, (direction, trained, untrained)
+
+
+# -- the shipped weight set ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_shipped_weights_reproduce_their_registry_numbers():
+    from zoo import registry
+    from zoo_plugins.cyclegan.evaluate import evaluate
+
+    stated = registry.catalog().weight_set("cyclegan.seasons-64").metrics
+    got = evaluate(["cyclegan.seasons-64"], n=600)["cyclegan.seasons-64"]
+    for key in ("ab_target_rate", "ba_target_rate", "ab_true_l1", "ba_true_l1", "ab_cycle_l1", "ba_cycle_l1"):
+        assert got[key] == pytest.approx(stated[key], abs=2e-4)
+    assert stated["ab_true_l1"] < 0.5 * stated["identity_true_l1"] and stated["ba_true_l1"] < 0.6 * stated["identity_true_l1"]
+
+
+def test_domain_judge_is_the_pinned_file_and_tells_the_seasons_apart():
+    from zoo_plugins.cyclegan.domain_judge import DomainJudge, accuracy
+
+    judge = DomainJudge.pretrained()
+    data = LayoutsSeasons(resolution=64, split="val", size=32).tensors()
+    assert accuracy(judge, data["image"], data["image_b_true"]) == 1.0
