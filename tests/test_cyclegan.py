@@ -232,3 +232,19 @@ def test_domain_judge_is_the_pinned_file_and_tells_the_seasons_apart():
     judge = DomainJudge.pretrained()
     data = LayoutsSeasons(resolution=64, split="val", size=32).tensors()
     assert accuracy(judge, data["image"], data["image_b_true"]) == 1.0
+
+
+def test_resumed_run_repeats_the_uninterrupted_one_pools_included(tmp_path):
+    from safetensors.torch import load_file
+
+    from zoo.training.recipe import train_architecture
+
+    config = {"resolution": 32, "width": 4, "num_blocks": 1, "d_width": 4, "pool_size": 3}
+    common = dict(dataset="layouts-seasons", config=config, batch_size=2, seed=0, log_every=1000, progress=False)
+    train_architecture("cyclegan", steps=6, out=tmp_path / "whole", checkpoint_every=0, **common)
+    train_architecture("cyclegan", steps=3, out=tmp_path / "part", checkpoint_every=0, **common)
+    train_architecture("cyclegan", steps=6, out=tmp_path / "part", checkpoint_every=0, resume=True, **common)
+    for role in ("generator", "discriminator_b"):  # D sees pool draws: it differs unless the pools resumed
+        whole = load_file(str(tmp_path / "whole" / f"{role}.safetensors"))
+        part = load_file(str(tmp_path / "part" / f"{role}.safetensors"))
+        assert all(torch.equal(whole[k], part[k]) for k in whole), role
