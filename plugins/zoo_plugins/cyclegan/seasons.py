@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from zoo.data.base import InMemoryDataset, check_positive, check_split
-from zoo.data.layouts import BUILDING, GRASS, MOUNTAIN, ROAD, SKY, TREE, WATER, Layouts
+from zoo.data.layouts import BUILDING, CLASSES, GRASS, MOUNTAIN, PALETTE, ROAD, SKY, TREE, WATER, Layouts
 from zoo.data.shapes import SampleShape
 
 
@@ -40,6 +40,7 @@ class LayoutsSeasons(InMemoryDataset):
     """Summer (A) and winter (B) layouts renders; train items are unpaired (scene i with scene i + size)."""
 
     sample_shape = SampleShape(channels=(3,), default_resolution=64)
+    num_classes, class_names, palette = len(CLASSES), CLASSES, PALETTE  # of "label_map", as Layouts
 
     def __init__(self, resolution: int = 64, split: str = "train", seed: int = 0, size: int | None = None) -> None:
         self.resolution = check_positive("resolution", resolution)
