@@ -49,6 +49,8 @@ DEFAULT_PLUGINS = {
     "sagan": "zoo_plugins.sagan",
     "pggan_inpaint": "zoo_plugins.pggan_inpaint",
     "gan3d": "zoo_plugins.gan3d",
+    "spade": "zoo_plugins.spade",
+    "pix2pixhd": "zoo_plugins.pix2pixhd",
     "pix2pix": "zoo_plugins.pix2pix",
     "cyclegan": "zoo_plugins.cyclegan",
 }

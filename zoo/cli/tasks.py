@@ -142,18 +142,81 @@ def cmd_inpaint(args) -> int:
 
 # -- synthesize -------------------------------------------------------------------------------------
 def add_synthesize_command(sub) -> None:
-    p = sub.add_parser("synthesize", help="an image from a label map (PNG of class indices, or .npy)")
-    p.add_argument("labelmap", help="PNG whose pixel values are class indices, or a .npy of ints (H, W)")
+    p = sub.add_parser("synthesize", help="a picture from a label map (indexed or colour-coded PNG, or .npy)",
+                       usage="zoo synthesize NAME LABELS -o OUT [--style IMAGE] [--seed N] [--side-by-side] "
+                             "(or LABELS -m NAME)")
+    p.add_argument("inputs", nargs="+", metavar="NAME LABELS",
+                   help="weight set (unless -m gives it), then a label map: a PNG whose pixel values are class "
+                        "indices (mode L or P), a colour-coded RGB PNG in the data set's palette (--palette), "
+                        "or a .npy of ints (H, W)")
     p.add_argument("-o", "--output", required=True, help="image file to write")
-    _model_options(p)
+    p.add_argument("-m", "--model", dest="name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("--style", help="an image whose style the model's style encoder reads (SPADE's VAE option); "
+                                   "resized to the model's size")
+    p.add_argument("--instances", help="an instance-id map (PNG or .npy, like LABELS) for models that take "
+                                       "instance boundaries")
+    p.add_argument("--palette", help="data set whose palette decodes a colour-coded LABELS (default: the weight "
+                                     "set's data set)")
+    p.add_argument("--side-by-side", action="store_true", help="write the label map in colour beside the picture")
+    p.add_argument("--seed", type=int, default=0, help="seed of the style code the generator draws (default 0)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
     p.set_defaults(func=cmd_synthesize)
 
 
-def cmd_synthesize(args) -> int:
-    from zoo.images import load_label_map
+def _palette(model, name: str | None):
+    """The palette of data set `name` (or of the model's training data), or None when it has none."""
+    from zoo import registry
+    from zoo.errors import ZooError
+    from zoo.records import import_object
 
+    dataset = name or (model.metadata or {}).get("dataset")
+    if not dataset:
+        return None
+    try:
+        record = registry.catalog().get("dataset", dataset)
+    except ZooError:
+        if name:
+            raise
+        return None
+    return getattr(import_object(record.builder), "palette", None)
+
+
+def cmd_synthesize(args) -> int:
+    import torch
+
+    from zoo.errors import ZooError
+    from zoo.images import load_image, load_label_map, save_image
+
+    inputs = list(args.inputs)
+    if args.name is None and len(inputs) == 2:
+        args.name = inputs.pop(0)
+    if args.name is None or len(inputs) != 1:
+        raise ZooError(f"zoo synthesize takes NAME LABELS (or LABELS -m NAME), got {len(args.inputs)} argument(s): "
+                       f"{' '.join(args.inputs)}")
     model = _load(args, "synthesize")
-    _write(model, model.synthesize(load_label_map(args.labelmap), seed=args.seed), args.output)
+    palette = _palette(model, args.palette)
+    labels = load_label_map(inputs[0], palette=palette)
+    instances = load_label_map(args.instances) if args.instances else None
+    style = None
+    if args.style:
+        style = load_image(args.style, channels=3, value_range=model.sampler.output.value_range)
+        size = tuple(model.sampler.output.shape[1:])
+        if tuple(style.shape[2:]) != size:
+            style = torch.nn.functional.interpolate(style, size=size, mode="bicubic", antialias=True,
+                                                    align_corners=False).clamp(*model.sampler.output.value_range)
+    out = model.synthesize(labels, seed=args.seed, style=style, instances=instances).cpu()
+    if args.side_by_side:
+        from zoo.data.show import colourise
+        from zoo.images import to_range
+
+        if palette is None:
+            raise ZooError(f"--side-by-side needs a palette to draw the label map; {model.name}'s data set has "
+                           "none (give --palette DATASET)")
+        lo, hi = model.sampler.output.value_range
+        shown = to_range(colourise(labels[0], palette), (0.0, 1.0), (lo, hi))[None]
+        out = torch.cat([shown, out[:, :3]], dim=3)
+    print(f"wrote {save_image(out, args.output, value_range=model.sampler.output.value_range)}")
     return 0
 
 
