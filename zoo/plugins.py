@@ -53,6 +53,8 @@ DEFAULT_PLUGINS = {
     "pix2pixhd": "zoo_plugins.pix2pixhd",
     "ganintcls": "zoo_plugins.ganintcls",
     "stackgan": "zoo_plugins.stackgan",
+    "pix2pix": "zoo_plugins.pix2pix",
+    "cyclegan": "zoo_plugins.cyclegan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)

@@ -222,27 +222,70 @@ def cmd_synthesize(args) -> int:
 
 # -- translate --------------------------------------------------------------------------------------
 def add_translate_command(sub) -> None:
-    p = sub.add_parser("translate", help="image-to-image translation (pix2pix: ab; CycleGAN: ab or ba)")
-    p.add_argument("input", help="image file (PNG/JPEG)")
-    p.add_argument("-o", "--output", required=True, help="image file to write")
-    p.add_argument("--direction", default="ab", help="ab (component 'generator') or ba ('generator_ba')")
-    _model_options(p)
+    p = sub.add_parser("translate", help="image-to-image translation of a file or a folder (pix2pix: ab; CycleGAN: "
+                                         "ab or ba)",
+                       usage="zoo translate NAME IN -o OUT [--direction ab|ba] (or IN -m NAME); IN and OUT files, "
+                             "or folders")
+    p.add_argument("inputs", nargs="+", metavar="NAME IN",
+                   help="weight set (unless -m gives it) and an image file (PNG/JPEG) or a folder of them; any size "
+                        "(other sizes than the model's are translated in overlapping tiles, see docs/tasks.md)")
+    p.add_argument("-o", "--output", required=True, help="image file to write, or a folder for a folder IN")
+    p.add_argument("-m", "--model", dest="name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("--direction", default="ab",
+                   help="ab or AtoB (component 'generator'), ba or BtoA ('generator_ba'); default ab")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generator's noise (latent, test-time dropout)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
     p.set_defaults(func=cmd_translate)
 
 
-def cmd_translate(args) -> int:
+def _translate_inputs(args) -> tuple[str, str]:
     from zoo.errors import ZooError
-    from zoo.images import load_image
-    from zoo.tasks.checks import input_range
-    from zoo.tasks.translate import DIRECTION_ROLES
 
+    inputs = list(args.inputs)
+    name = args.name if args.name is not None else (inputs.pop(0) if len(inputs) > 1 else None)
+    if name is None or len(inputs) != 1:
+        raise ZooError(f"zoo translate takes NAME IN (or IN -m NAME), got {len(args.inputs)} argument(s): "
+                       f"{' '.join(args.inputs)}")
+    return name, inputs[0]
+
+
+def cmd_translate(args) -> int:
+    from pathlib import Path
+
+    from zoo.data.folder import IMAGE_SUFFIXES
+    from zoo.errors import ZooError
+    from zoo.images import load_image, save_image
+    from zoo.tasks.checks import input_range, progress_bar
+    from zoo.tasks.translate import normalise_direction
+
+    args.name, source = _translate_inputs(args)
     model = _load(args, "translate")
-    if args.direction not in model.directions:
+    direction = normalise_direction(args.direction)
+    if direction not in model.directions:
         raise ZooError(f"{model.name} has no direction {args.direction!r}; it translates "
                        f"{' and '.join(model.directions)}")
-    g = model.components[DIRECTION_ROLES[args.direction]] if args.direction != "ab" else model.sampler
-    x = load_image(args.input, channels=_channels(g), value_range=input_range(g))
-    _write(model, model.translate(x, direction=args.direction, seed=args.seed), args.output, g)
+    g = model.translator(direction)
+    source, target = Path(source), Path(args.output)
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise ZooError(f"{source} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        if target.exists() and not target.is_dir():
+            raise ZooError(f"{target} is a file; a folder IN needs a folder -o")
+        pairs = [(p, target / (p.stem + ".png")) for p in files]
+    else:
+        pairs = [(source, target)]
+    with progress_bar(len(pairs), "translate", show_progress(args) and len(pairs) > 1) as bar:
+        for path_in, path_out in pairs:
+            x = load_image(path_in, channels=_channels(g), value_range=input_range(g))
+            y = model.translate(x, direction=direction, seed=args.seed)
+            written = save_image(y[0].cpu(), path_out, value_range=g.output.value_range)
+            if len(pairs) == 1:
+                print(f"wrote {written}")
+            bar.update(1)
+    if len(pairs) > 1:
+        print(f"wrote {len(pairs)} images to {target}")
     return 0
 
 
