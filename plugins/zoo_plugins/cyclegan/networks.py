@@ -15,6 +15,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from zoo.interfaces import ConditionSpec, Discriminator, Generator, OutputSpec
+from zoo.nn import normal_init_
 
 NORMS = ("instance", "batch", "none")
 
@@ -76,14 +77,7 @@ class ResNetGenerator(Generator):
                           norm_layer(norm, width * m // 2), nn.ReLU())
             for m in (4, 2))
         self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, 7), nn.Tanh())
-        for m in self.modules():  # the authors' init_weights('normal', 0.02)
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-                nn.init.normal_(m.weight, 0.0, 0.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.normal_(m.weight, 1.0, 0.02)
-                nn.init.zeros_(m.bias)
+        normal_init_(self)  # the authors' init_weights('normal', 0.02)
 
     def forward(self, z: Tensor | None, c: Tensor | None = None) -> Tensor:
         h = self.stem(c)
@@ -110,14 +104,7 @@ class DomainPatchDiscriminator(Discriminator):
         channels = in_channels if domain == "a" else out_channels
         self.input = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
         self.patchgan = PatchGAN(channels, width=d_width, num_downsamples=d_layers, norm=d_norm)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.normal_(m.weight, 0.0, 0.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.normal_(m.weight, 1.0, 0.02)
-                nn.init.zeros_(m.bias)
+        normal_init_(self)  # the authors' init_weights('normal', 0.02)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         return self.patchgan(x)

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from zoo.interfaces import ConditionSpec, Discriminator, Generator, OutputSpec
+from zoo.nn import normal_init_
 
 NORMS = ("batch", "instance", "none")
 
@@ -124,14 +125,7 @@ class UNetGenerator(Generator):
             if 0 < n - 1 - k <= n - 5 and dropout > 0:  # the num_downs - 5 levels just outside the innermost
                 layers.append(InferenceDropout(dropout, test_dropout))
             self.up.append(nn.Sequential(*layers))
-        for m in self.modules():  # the authors' init_weights('normal', 0.02)
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-                nn.init.normal_(m.weight, 0.0, 0.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.normal_(m.weight, 1.0, 0.02)
-                nn.init.zeros_(m.bias)
+        normal_init_(self)  # the authors' init_weights('normal', 0.02)
 
     def forward(self, z: Tensor | None, c: Tensor | None = None) -> Tensor:
         h = self.down[0](c)
@@ -164,14 +158,7 @@ class ConditionalPatchDiscriminator(Discriminator):
         self.input = OutputSpec((out_channels, resolution, resolution), value_range=(-1.0, 1.0))
         self.patchgan = PatchGAN(in_channels * self.conditional + out_channels, width=d_width,
                                  num_downsamples=d_layers, norm=d_norm)
-        for m in self.modules():  # the authors' init_weights('normal', 0.02)
-            if isinstance(m, nn.Conv2d):
-                nn.init.normal_(m.weight, 0.0, 0.02)
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.normal_(m.weight, 1.0, 0.02)
-                nn.init.zeros_(m.bias)
+        normal_init_(self)  # the authors' init_weights('normal', 0.02)
 
     def _joint(self, x: Tensor, c: Tensor | None) -> Tensor:
         return torch.cat([c, x], 1) if self.conditional else x
