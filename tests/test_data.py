@@ -264,7 +264,8 @@ def test_captions_describe_the_digits():
     data = Captions(16, "val", seed=0)
     t = data.tensors()
     n = len(data)
-    assert set(t) == {"image", "label", "attributes", "text_embedding"} and t["text_embedding"].shape == (n, 64)
+    assert set(t) == {"image", "label", "attributes", "text_embedding", "description_id"}
+    assert t["text_embedding"].shape == (n, 64) and t["description_id"].shape == (n,)
     assert isinstance(data[0]["caption"], str) and len(data.captions) == n
     low, high = _tertiles()
     for caption, label, raw in zip(data.captions, data.labels, data.raw_attributes):

@@ -82,3 +82,18 @@ def test_dcgan_reproduces_its_registry_fid_and_is():
     assert result["protocol"]["against"] == stated["fid"]["against"]
     assert result["metrics"]["fid"]["fid"] == pytest.approx(stated["fid"]["fid"], abs=1e-4)
     assert result["metrics"]["is"]["is"] == pytest.approx(stated["is"]["is"], abs=1e-4)
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if "text_heldout_class_accuracy" in registry.catalog().weight_set(n).metrics])
+def test_text_to_image_weights_reproduce_their_text_scores(name):
+    """ganintcls/stackgan: the judge's scores on held-out and seen captions (zoo.metrics.text_scores)."""
+    from zoo.metrics.text_scores import judge_text_model
+
+    stated = registry.catalog().weight_set(name).metrics
+    model = zoo.load(name)
+    for captions, n in (("heldout", 200), ("seen", 6)):
+        scores = judge_text_model(model, n=n, seed=0, captions=captions.replace("heldout", "held-out"))
+        for field, key in (("class_accuracy", "class_accuracy"), ("attribute_agreement", "attribute_agreement"),
+                           ("frechet", "frechet"), ("is_style", "is")):
+            got, want = scores[field], stated[f"text_{captions}_{key}"]
+            assert rounded_like(float(got), float(want)), f"{name}: text_{captions}_{key} is {got}, registry says {want}"

@@ -86,9 +86,10 @@ def load_mask(path: str | Path) -> Tensor:
     return torch.from_numpy(np.asarray(_open(path).convert("L")) > 127)[None, None]
 
 
-def load_label_map(path: str | Path) -> Tensor:
-    """A label map as (1, H, W) int64 class indices: a .npy of ints, or a PNG whose pixel values (one
-    channel, "L" or palette "P") are the class indices."""
+def load_label_map(path: str | Path, palette=None) -> Tensor:
+    """A label map as (1, H, W) int64 class indices: a .npy of ints, a PNG whose pixel values (one channel,
+    "L" or palette "P") are the class indices, or, with `palette` (a sequence of (r, g, b), class i drawn in
+    palette[i]), a colour-coded RGB PNG; a colour that is no class's is an error naming it and a pixel."""
     import numpy as np
 
     from zoo.errors import ZooError
@@ -100,12 +101,35 @@ def load_label_map(path: str | Path) -> Tensor:
             raise ZooError(f"{path}: a label map .npy must hold integers, got {array.dtype}")
     else:
         picture = _open(path)
-        if picture.mode not in ("L", "P", "I", "I;16"):
+        if picture.mode in ("RGB", "RGBA") and palette is not None:
+            array = label_map_from_colours(np.asarray(picture.convert("RGB")), palette, str(path))
+        elif picture.mode not in ("L", "P", "I", "I;16"):
+            hint = " (a colour-coded map needs the palette of its classes)" if picture.mode in ("RGB", "RGBA") else ""
             raise ZooError(f"{path}: a label map PNG must have one channel of class indices (mode L or P), "
-                           f"got mode {picture.mode}")
-        array = np.asarray(picture)
+                           f"got mode {picture.mode}{hint}")
+        else:
+            array = np.asarray(picture)
     x = torch.from_numpy(array.astype(np.int64))
     return x[None] if x.dim() == 2 else x
+
+
+def label_map_from_colours(rgb, palette, where: str = "label map"):
+    """(H, W, 3) uint8 colours → (H, W) int64 indices into `palette` (exact matches only)."""
+    import numpy as np
+
+    from zoo.errors import ZooError
+
+    colours = np.asarray(palette, dtype=np.int64).reshape(-1, 3)
+    codes = (rgb[..., 0].astype(np.int64) << 16) | (rgb[..., 1].astype(np.int64) << 8) | rgb[..., 2]
+    keys = (colours[:, 0] << 16) | (colours[:, 1] << 8) | colours[:, 2]
+    out = np.full(codes.shape, -1, dtype=np.int64)
+    for index, key in enumerate(keys):
+        out[codes == key] = index
+    if (out < 0).any():
+        y, x = map(int, np.argwhere(out < 0)[0])
+        raise ZooError(f"{where}: colour {tuple(int(v) for v in rgb[y, x])} at (x={x}, y={y}) is no class's colour; "
+                       f"the palette has {[tuple(int(v) for v in c) for c in colours]}")
+    return out
 
 
 def _open(path: str | Path):

@@ -29,6 +29,16 @@ def nonsaturating_generator_loss(fake_logits: Tensor) -> Tensor:
     return F.softplus(-fake_logits).mean()
 
 
+# -- text-conditional GANs (Reed et al. 2016, arXiv:1605.05396; Zhang et al. 2017, arXiv:1612.03242) --
+def matching_aware_discriminator_loss(real_right_logits: Tensor, real_wrong_logits: Tensor,
+                                      fake_right_logits: Tensor, wrong_weight: float = 0.5) -> Tensor:
+    """GAN-CLS's D (Reed 2016, Alg. 1; StackGAN's D the same): −[log D(x, h) + ½(log(1 − D(x, ĥ)) +
+    log(1 − D(G(z, h), h)))] for real image x with its text h, a mismatching text ĥ and a generated image:
+    the wrong pair weighs `wrong_weight`, the fake pair 1 − `wrong_weight` (Reed's cls_weight = 0.5)."""
+    return (F.softplus(-real_right_logits).mean() + wrong_weight * F.softplus(real_wrong_logits).mean()
+            + (1 - wrong_weight) * F.softplus(fake_right_logits).mean())
+
+
 # -- other adversarial losses --------------------------------------------------------------------
 def hinge_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     """max(0, 1 − D(x)) + max(0, 1 + D(G(z))) (Lim & Ye 2017; SAGAN, BigGAN, SPADE)."""

@@ -49,6 +49,12 @@ DEFAULT_PLUGINS = {
     "sagan": "zoo_plugins.sagan",
     "pggan_inpaint": "zoo_plugins.pggan_inpaint",
     "gan3d": "zoo_plugins.gan3d",
+    "spade": "zoo_plugins.spade",
+    "pix2pixhd": "zoo_plugins.pix2pixhd",
+    "ganintcls": "zoo_plugins.ganintcls",
+    "stackgan": "zoo_plugins.stackgan",
+    "pix2pix": "zoo_plugins.pix2pix",
+    "cyclegan": "zoo_plugins.cyclegan",
     "srgan": "zoo_plugins.srgan",
     "esrgan": "zoo_plugins.esrgan",
 }

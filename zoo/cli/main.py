@@ -32,6 +32,12 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--label", help="class label(s) for conditional models: one, or one per sample, comma-separated")
+    p.add_argument("--text", action="append", metavar="CAPTION",
+                   help="text-to-image models: a caption (repeat for several); -n samples of each, one row each")
+    p.add_argument("--text-file", metavar="PATH", help="text-to-image models: captions, one a line")
+    p.add_argument("--interpolate-to", metavar="CAPTION",
+                   help="with one --text: -n rows of --steps images from that caption to this one (same z per row)")
+    p.add_argument("--steps", type=int, default=8, help="images per interpolation row (default 8)")
     p.add_argument("--truncation", type=float, default=None,
                    help="truncation trick (BigGAN): latents drawn truncated at this threshold (models that support it)")
     p.add_argument("--scale", type=int, default=2, help="enlarge the grid by this factor (default 2)")

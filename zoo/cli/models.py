@@ -84,6 +84,11 @@ def cmd_generate(args) -> int:
     from zoo.cli.tasks import show_progress
 
     model = api.load(args.name, device=args.device)
+    captions = _captions(args)
+    if captions:
+        return _generate_from_text(model, args, captions)
+    if getattr(args, "interpolate_to", None):
+        raise ZooError("--interpolate-to needs the caption to start from: pass one --text")
     c = _labels(model, args.label, args.n)
     extra = _truncation(model, getattr(args, "truncation", None))
     spec = model.sampler.output
@@ -102,6 +107,51 @@ def cmd_generate(args) -> int:
 
     path = save_grid(samples, output, value_range=spec.value_range, scale=args.scale)
     print(f"wrote {args.n} samples of {model.name} to {path}")
+    return 0
+
+
+def _captions(args) -> list[str]:
+    """--text (repeatable) and --text-file (one caption a line; blank lines skipped)."""
+    from pathlib import Path
+
+    from zoo.errors import ZooError
+
+    captions = list(getattr(args, "text", None) or [])
+    path = getattr(args, "text_file", None)
+    if path:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ZooError(f"cannot read captions from {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        captions += [line.strip() for line in lines if line.strip()]
+        if not captions:
+            raise ZooError(f"{path} holds no captions (one a line)")
+    return captions
+
+
+def _generate_from_text(model, args, captions: list[str]) -> int:
+    """-n samples of each caption, a row each; or, with --interpolate-to, -n rows from one caption to another."""
+    from pathlib import Path
+
+    from zoo.errors import ZooError
+    from zoo.images import save_grid
+
+    if not hasattr(model, "generate_from_text"):
+        raise ZooError(f"{model.name} does not take text (its condition is {model.sampler.condition.kind!r}); "
+                       "drop --text / --text-file")
+    if args.label:
+        raise ZooError("--label and --text exclude each other")
+    if args.interpolate_to:
+        if len(captions) != 1:
+            raise ZooError(f"--interpolate-to goes from one caption; got {len(captions)} (pass one --text)")
+        samples = model.interpolate_text(captions[0], args.interpolate_to, steps=args.steps, n=args.n, seed=args.seed)
+        nrow, what = args.steps, f"{args.n} rows from {captions[0]!r} to {args.interpolate_to!r}"
+    else:
+        samples = model.generate_from_text(captions, n=args.n, seed=args.seed)
+        nrow, what = args.n, f"{args.n} samples of each of {len(captions)} caption(s)"
+    spec = model.sampler.output
+    path = save_grid(samples, Path(args.output), value_range=spec.value_range, scale=args.scale, nrow=nrow)
+    print(f"wrote {what} of {model.name} to {path}")
     return 0
 
 

@@ -168,44 +168,150 @@ def cmd_inpaint(args) -> int:
 
 # -- synthesize -------------------------------------------------------------------------------------
 def add_synthesize_command(sub) -> None:
-    p = sub.add_parser("synthesize", help="an image from a label map (PNG of class indices, or .npy)")
-    p.add_argument("labelmap", help="PNG whose pixel values are class indices, or a .npy of ints (H, W)")
+    p = sub.add_parser("synthesize", help="a picture from a label map (indexed or colour-coded PNG, or .npy)",
+                       usage="zoo synthesize NAME LABELS -o OUT [--style IMAGE] [--seed N] [--side-by-side] "
+                             "(or LABELS -m NAME)")
+    p.add_argument("inputs", nargs="+", metavar="NAME LABELS",
+                   help="weight set (unless -m gives it), then a label map: a PNG whose pixel values are class "
+                        "indices (mode L or P), a colour-coded RGB PNG in the data set's palette (--palette), "
+                        "or a .npy of ints (H, W)")
     p.add_argument("-o", "--output", required=True, help="image file to write")
-    _model_options(p)
+    p.add_argument("-m", "--model", dest="name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("--style", help="an image whose style the model's style encoder reads (SPADE's VAE option); "
+                                   "resized to the model's size")
+    p.add_argument("--instances", help="an instance-id map (PNG or .npy, like LABELS) for models that take "
+                                       "instance boundaries")
+    p.add_argument("--palette", help="data set whose palette decodes a colour-coded LABELS (default: the weight "
+                                     "set's data set)")
+    p.add_argument("--side-by-side", action="store_true", help="write the label map in colour beside the picture")
+    p.add_argument("--seed", type=int, default=0, help="seed of the style code the generator draws (default 0)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
     p.set_defaults(func=cmd_synthesize)
 
 
-def cmd_synthesize(args) -> int:
-    from zoo.images import load_label_map
+def _palette(model, name: str | None):
+    """The palette of data set `name` (or of the model's training data), or None when it has none."""
+    from zoo import registry
+    from zoo.errors import ZooError
+    from zoo.records import import_object
 
+    dataset = name or (model.metadata or {}).get("dataset")
+    if not dataset:
+        return None
+    try:
+        record = registry.catalog().get("dataset", dataset)
+    except ZooError:
+        if name:
+            raise
+        return None
+    return getattr(import_object(record.builder), "palette", None)
+
+
+def cmd_synthesize(args) -> int:
+    import torch
+
+    from zoo.errors import ZooError
+    from zoo.images import load_image, load_label_map, save_image
+
+    inputs = list(args.inputs)
+    if args.name is None and len(inputs) == 2:
+        args.name = inputs.pop(0)
+    if args.name is None or len(inputs) != 1:
+        raise ZooError(f"zoo synthesize takes NAME LABELS (or LABELS -m NAME), got {len(args.inputs)} argument(s): "
+                       f"{' '.join(args.inputs)}")
     model = _load(args, "synthesize")
-    _write(model, model.synthesize(load_label_map(args.labelmap), seed=args.seed), args.output)
+    palette = _palette(model, args.palette)
+    labels = load_label_map(inputs[0], palette=palette)
+    instances = load_label_map(args.instances) if args.instances else None
+    style = None
+    if args.style:
+        style = load_image(args.style, channels=3, value_range=model.sampler.output.value_range)
+        size = tuple(model.sampler.output.shape[1:])
+        if tuple(style.shape[2:]) != size:
+            style = torch.nn.functional.interpolate(style, size=size, mode="bicubic", antialias=True,
+                                                    align_corners=False).clamp(*model.sampler.output.value_range)
+    out = model.synthesize(labels, seed=args.seed, style=style, instances=instances).cpu()
+    if args.side_by_side:
+        from zoo.data.show import colourise
+        from zoo.images import to_range
+
+        if palette is None:
+            raise ZooError(f"--side-by-side needs a palette to draw the label map; {model.name}'s data set has "
+                           "none (give --palette DATASET)")
+        lo, hi = model.sampler.output.value_range
+        shown = to_range(colourise(labels[0], palette), (0.0, 1.0), (lo, hi))[None]
+        out = torch.cat([shown, out[:, :3]], dim=3)
+    print(f"wrote {save_image(out, args.output, value_range=model.sampler.output.value_range)}")
     return 0
 
 
 # -- translate --------------------------------------------------------------------------------------
 def add_translate_command(sub) -> None:
-    p = sub.add_parser("translate", help="image-to-image translation (pix2pix: ab; CycleGAN: ab or ba)")
-    p.add_argument("input", help="image file (PNG/JPEG)")
-    p.add_argument("-o", "--output", required=True, help="image file to write")
-    p.add_argument("--direction", default="ab", help="ab (component 'generator') or ba ('generator_ba')")
-    _model_options(p)
+    p = sub.add_parser("translate", help="image-to-image translation of a file or a folder (pix2pix: ab; CycleGAN: "
+                                         "ab or ba)",
+                       usage="zoo translate NAME IN -o OUT [--direction ab|ba] (or IN -m NAME); IN and OUT files, "
+                             "or folders")
+    p.add_argument("inputs", nargs="+", metavar="NAME IN",
+                   help="weight set (unless -m gives it) and an image file (PNG/JPEG) or a folder of them; any size "
+                        "(other sizes than the model's are translated in overlapping tiles, see docs/tasks.md)")
+    p.add_argument("-o", "--output", required=True, help="image file to write, or a folder for a folder IN")
+    p.add_argument("-m", "--model", dest="name", help="weight set (arch.tag, arch, hf-hub:org/repo, local-dir:PATH)")
+    p.add_argument("--direction", default="ab",
+                   help="ab or AtoB (component 'generator'), ba or BtoA ('generator_ba'); default ab")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generator's noise (latent, test-time dropout)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: only on a terminal)")
     p.set_defaults(func=cmd_translate)
 
 
-def cmd_translate(args) -> int:
+def _translate_inputs(args) -> tuple[str, str]:
     from zoo.errors import ZooError
-    from zoo.images import load_image
-    from zoo.tasks.checks import input_range
-    from zoo.tasks.translate import DIRECTION_ROLES
 
+    inputs = list(args.inputs)
+    name = args.name if args.name is not None else (inputs.pop(0) if len(inputs) > 1 else None)
+    if name is None or len(inputs) != 1:
+        raise ZooError(f"zoo translate takes NAME IN (or IN -m NAME), got {len(args.inputs)} argument(s): "
+                       f"{' '.join(args.inputs)}")
+    return name, inputs[0]
+
+
+def cmd_translate(args) -> int:
+    from pathlib import Path
+
+    from zoo.data.folder import IMAGE_SUFFIXES
+    from zoo.errors import ZooError
+    from zoo.images import load_image, save_image
+    from zoo.tasks.checks import input_range, progress_bar
+    from zoo.tasks.translate import normalise_direction
+
+    args.name, source = _translate_inputs(args)
     model = _load(args, "translate")
-    if args.direction not in model.directions:
+    direction = normalise_direction(args.direction)
+    if direction not in model.directions:
         raise ZooError(f"{model.name} has no direction {args.direction!r}; it translates "
                        f"{' and '.join(model.directions)}")
-    g = model.components[DIRECTION_ROLES[args.direction]] if args.direction != "ab" else model.sampler
-    x = load_image(args.input, channels=_channels(g), value_range=input_range(g))
-    _write(model, model.translate(x, direction=args.direction, seed=args.seed), args.output, g)
+    g = model.translator(direction)
+    source, target = Path(source), Path(args.output)
+    if source.is_dir():
+        files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise ZooError(f"{source} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        if target.exists() and not target.is_dir():
+            raise ZooError(f"{target} is a file; a folder IN needs a folder -o")
+        pairs = [(p, target / (p.stem + ".png")) for p in files]
+    else:
+        pairs = [(source, target)]
+    with progress_bar(len(pairs), "translate", show_progress(args) and len(pairs) > 1) as bar:
+        for path_in, path_out in pairs:
+            x = load_image(path_in, channels=_channels(g), value_range=input_range(g))
+            y = model.translate(x, direction=direction, seed=args.seed)
+            written = save_image(y[0].cpu(), path_out, value_range=g.output.value_range)
+            if len(pairs) == 1:
+                print(f"wrote {written}")
+            bar.update(1)
+    if len(pairs) > 1:
+        print(f"wrote {len(pairs)} images to {target}")
     return 0
 
 

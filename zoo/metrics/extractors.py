@@ -144,7 +144,7 @@ class TimmExtractor(FeatureExtractor):
         return self.features_and_logits(images)[1]
 
 
-EXTRACTOR_NAMES = ("inception-fid", "digits-judge", "timm:<model>", "package.module:callable")
+EXTRACTOR_NAMES = ("inception-fid", "digits-judge", "layouts-segmenter", "timm:<model>", "package.module:callable")
 
 
 def get_extractor(name: str, device: str | torch.device = "cpu", **options) -> nn.Module:
@@ -161,6 +161,10 @@ def get_extractor(name: str, device: str | torch.device = "cpu", **options) -> n
         from zoo.metrics.digits_judge import DigitsJudge
 
         extractor = DigitsJudge.pretrained(device=device, **options)
+    elif name == "layouts-segmenter":
+        from zoo.metrics.layouts_segmenter import LayoutsSegmenter
+
+        extractor = LayoutsSegmenter.pretrained(device=device, **options)
     elif name.startswith("timm:"):
         extractor = TimmExtractor(name[len("timm:"):], **options)
     elif ":" in name:

@@ -1,14 +1,18 @@
 """A discriminator run at several image scales (pix2pixHD, Wang et al. 2018, Sec. 3.2; SPADE reuses it)."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from zoo.interfaces.components import Discriminator, DiscriminatorOutput, discriminator_outputs
-from zoo.interfaces.specs import OutputSpec
+from zoo.interfaces.components import (
+    Discriminator,
+    DiscriminatorOutput,
+    discriminator_outputs,
+)
+from zoo.interfaces.specs import ConditionSpec, OutputSpec
 
 
 def downsample(x: Tensor) -> Tensor:
@@ -59,6 +63,12 @@ class MultiScaleDiscriminator(Discriminator):
         self.check_inputs(x, c)
         logits, features = [], []
         for d, xi in zip(self.scales, self.scale_inputs(x)):
+            if not hasattr(d, "outputs") and hasattr(d, "features"):
+                # a plain module with features() (zoo.nn.patchgan.PatchGAN): its last block is the logits
+                blocks = d.features(xi) if c is None else d.features(xi, c)
+                logits.append(blocks[-1])
+                features.append(list(blocks))
+                continue
             out = discriminator_outputs(d, xi, c)
             heads = out.heads()
             logits.append(heads[0] if len(heads) == 1 else torch.cat([h.flatten(1) for h in heads], 1))
@@ -71,3 +81,29 @@ class MultiScaleDiscriminator(Discriminator):
     def features(self, x: Tensor, c: Tensor | None = None) -> list[Tensor]:
         """Every scale's features in one list, full resolution first."""
         return [f for scale in self.outputs(x, c).features for f in scale]
+
+
+class LabelImageDiscriminator(Discriminator):
+    """[label map, image] pairs judged by `num_scales` PatchGANs, each on the pair downsampled once more
+    (pix2pixHD, Wang et al. 2018, Sec. 3.2; SPADE, Park et al. 2019, App. A). `patchgan(in_channels)`
+    builds one scale's network; its input is the label map's channels then the image's three.
+
+    `outputs` gives every scale's patch logits and features (the losses read those); `forward` one score
+    per sample (N,), each scale's mean patch logit averaged over scales, for generic code and benchmarks.
+    """
+
+    def __init__(self, label_channels: int, resolution: int, patchgan: Callable[[int], nn.Module],
+                 num_scales: int, aspect_ratio: float = 1.0) -> None:
+        super().__init__()
+        wide = round(resolution * aspect_ratio)
+        self.condition = ConditionSpec("segmentation", shape=(label_channels, resolution, wide))
+        self.input = OutputSpec((3, resolution, wide), value_range=(-1.0, 1.0))
+        joint = OutputSpec((label_channels + 3, resolution, wide), value_range=(-1.0, 1.0))
+        self.multiscale = MultiScaleDiscriminator(lambda shape: patchgan(label_channels + 3), joint, num_scales)
+
+    def outputs(self, x: Tensor, c: Tensor | None = None) -> DiscriminatorOutput:
+        self.check_inputs(x, c)
+        return self.multiscale.outputs(torch.cat([c, x], 1))
+
+    def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
+        return torch.stack([h.flatten(1).mean(1) for h in self.outputs(x, c).heads()], 1).mean(1)

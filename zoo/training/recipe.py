@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 DEFAULT_CHECKPOINT_EVERY = 1000
 
 
+# config keys that also choose the data: the sample shape, and the text encoder and held-out caption
+# combinations of text-to-image models (zoo.data.captions); a dataset takes those it accepts
+DATA_OPTIONS = ("resolution", "channels", "text_encoder", "combinations")
+
+
 def train_architecture(architecture: str, *, dataset: str = "digits", steps: int, out: str | Path,
                        config: Mapping[str, Any] | None = None, batch_size: int = 64, seed: int = 0,
                        device: str = "cpu", log_every: int = 50, progress: bool | None = None,
@@ -72,7 +77,7 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
                + " to fit the dataset; recorded in config.json (choose with --config)")
     torch.manual_seed(seed)
     model = api.create(architecture, config={**user, **fitted})
-    data_options = {k: model.config[k] for k in ("resolution", "channels") if k in model.config}
+    data_options = {k: model.config[k] for k in DATA_OPTIONS if k in model.config}
     data = build_dataset(dataset, {**data_options, "split": "train"},
                          **({"root": data_root} if data_root is not None else {}))
     batches = TensorBatches(data.tensors(), batch_size=batch_size, seed=seed)
