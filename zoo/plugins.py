@@ -49,6 +49,7 @@ DEFAULT_PLUGINS = {
     "sagan": "zoo_plugins.sagan",
     "pggan_inpaint": "zoo_plugins.pggan_inpaint",
     "gan3d": "zoo_plugins.gan3d",
+    "stylegan2": "zoo_plugins.stylegan2",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)
