@@ -100,7 +100,10 @@ class SynthesisNetwork(nn.Module):
             prev = ch
         self.num_ws = sum(b.num_conv for b in self.blocks) + 1
 
-    def forward(self, ws: Tensor, noise_mode: str = "random", fused: bool | None = None) -> Tensor:
+    def forward(self, ws: Tensor, noise_mode: str | None = None, fused: bool | None = None) -> Tensor:
+        """ws (N, num_ws, w_dim) -> images; noise "random" while training, else the fixed "const" maps (as the
+        official generate.py), which `project` optimises."""
+        noise_mode = noise_mode or ("random" if self.training else "const")
         x = img = None
         i = 0
         for block in self.blocks:
@@ -128,7 +131,7 @@ class StyleGAN2Generator(Generator):
         return [m.noise_const for m in self.synthesis.modules() if isinstance(m, NoiseInjection)]
 
     def forward(self, z: Tensor, c: Tensor | None = None, truncation_psi: float = 1.0,
-                truncation_cutoff: int | None = None, noise_mode: str = "random") -> Tensor:
+                truncation_cutoff: int | None = None, noise_mode: str | None = None) -> Tensor:
         ws = self.map_latent(z, psi=truncation_psi, cutoff=truncation_cutoff)
         img = self.synthesis(ws, noise_mode)
         # The networks' output is unbounded; the images a user sees are clipped to the declared range.
