@@ -7,7 +7,7 @@ training rule (non-saturating loss, lazy R1, path-length regularisation, style m
 .objective; interpolation in W in .tasks.
 """
 from zoo.hookspecs import hookimpl
-from zoo.records import Architecture, ObjectiveRecord, Paper
+from zoo.records import Architecture, Converter, ObjectiveRecord, Paper
 
 PAPER = Paper(title="Analyzing and Improving the Image Quality of StyleGAN",
               authors="Karras, Laine, Aittala, Hellsten, Lehtinen, Aila", year=2020, arxiv="1912.04958")
@@ -53,3 +53,16 @@ def register_objectives(register):
         name="stylegan2", builder="zoo_plugins.stylegan2.objective:StyleGAN2Objective",
         description="Karras 2020: non-saturating loss, lazy R1 (every 16 steps), path-length regularisation "
                     "(every 4), style mixing 0.9, Adam(betas 0, 0.99), EMA of G with ramp-up"))
+
+
+@hookimpl
+def register_converters(register):
+    register(Converter(
+        name="stylegan2-ada-pytorch", architecture="stylegan2", builder="zoo_plugins.stylegan2.convert:convert_sg2ada",
+        format="stylegan2-ada-pytorch",
+        description="NVlabs stylegan2-ada-pytorch network pickles (G_ema and D; unconditional, skip G, resnet D), "
+                    "read by the restricted unpickler"))
+    register(Converter(
+        name="stylegan2-rosinality", architecture="stylegan2", builder="zoo_plugins.stylegan2.convert:convert_rosinality",
+        format="stylegan2-rosinality",
+        description="rosinality/stylegan2-pytorch .pt checkpoints (g_ema, latent_avg), read with weights_only=True"))
