@@ -24,7 +24,7 @@ DEFAULT_CONFIG = {
     "conv_clamp": None, "mbstd_group_size": 4, "mbstd_num_channels": 1,
     "lr": 0.0025, "beta1": 0.0, "beta2": 0.99, "r1_gamma": 0.05, "r1_interval": 16, "pl_weight": 2.0,
     "pl_interval": 4, "pl_decay": 0.01, "pl_batch_shrink": 2, "style_mixing_prob": 0.9, "ema_kimg": 10.0,
-    "ema_rampup": 0.05,
+    "ema_rampup": 0.05, "ada": False, "ada_target": 0.6, "ada_kimg": 100.0, "ada_interval": 4,
 }
 
 

@@ -8,7 +8,8 @@ StyleGAN2-ADA training loop for the EMA ramp-up):
   a = ‖J_wᵀ y‖ (the gradient of Σ g(w)·y over the per-layer ws, squared-summed over w's dimensions and
   averaged over the layers), penalised as w_pl · (a − ā)², where ā is a running mean of a (decay 0.01);
 - style mixing: with probability 0.9 the layers from a random cutoff on take the ws of a second z;
-- EMA of G with a half-life in images and ramp-up (EMASpec(kimg, rampup)); w_avg tracked by G itself.
+- EMA of G with a half-life in images and ramp-up (EMASpec(kimg, rampup)); w_avg tracked by G itself;
+- optionally (`ada=True`) StyleGAN2-ADA's adaptive augmentation of every image D sees (.ada).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from torch import Tensor, nn
 
 from zoo import losses
 from zoo.interfaces import EMASpec, Objective, OptimizerSpec, Phase, PhaseLosses, UpdateGroup
+from zoo_plugins.stylegan2.ada import AdaptiveAugment
 
 
 def mix_styles_for_training(G: nn.Module, z: Tensor, prob: float) -> Tensor:
@@ -52,7 +54,8 @@ class StyleGAN2Objective(Objective):
     def __init__(self, lr: float = 0.002, beta1: float = 0.0, beta2: float = 0.99, r1_gamma: float = 10.0,
                  r1_interval: int = 16, pl_weight: float = 2.0, pl_interval: int = 4, pl_decay: float = 0.01,
                  pl_batch_shrink: int = 2, style_mixing_prob: float = 0.9, ema_kimg: float = 10.0,
-                 ema_rampup: float | None = 0.05) -> None:
+                 ema_rampup: float | None = 0.05, ada: bool = False, ada_target: float = 0.6,
+                 ada_kimg: float = 100.0, ada_interval: int = 4) -> None:
         for name, v in (("r1_interval", r1_interval), ("pl_interval", pl_interval), ("pl_batch_shrink", pl_batch_shrink)):
             if v < 1:
                 raise ValueError(f"{name} must be >= 1, got {v}")
@@ -66,6 +69,16 @@ class StyleGAN2Objective(Objective):
         self.d_opt = base.lazy(r1_interval) if r1_gamma > 0 and r1_interval > 1 else base
         self.ema = EMASpec("generator", kimg=ema_kimg, rampup=ema_rampup)
         self.pl_mean = torch.zeros([])
+        # ADA's speed: p may go from 0 to 1 in ada_kimg thousand images (the paper: 500; runs here are short)
+        self.augment = AdaptiveAugment(ada_target, ada_interval, ada_kimg) if ada else None
+        self.step = 0
+
+    def begin_step(self, step: int, models) -> None:
+        self.step = step
+
+    def discriminate(self, D: nn.Module, x: Tensor) -> Tensor:
+        """D's logits, through the augmentation when ADA is on."""
+        return D(self.augment(x) if self.augment is not None else x)
 
     def update_groups(self) -> tuple[UpdateGroup, ...]:
         return (UpdateGroup("generator", ("generator",), self.g_opt),
@@ -88,7 +101,7 @@ class StyleGAN2Objective(Objective):
         if phase == "generator":
             fake = G.synthesis(mix_styles_for_training(G, G.sample_latent(n, device=real.device),
                                                        self.style_mixing_prob))
-            loss = losses.nonsaturating_generator_loss(D(fake))
+            loss = losses.nonsaturating_generator_loss(self.discriminate(D, fake))
             return PhaseLosses({"generator": loss}, {"g_loss": loss.detach()})
         if phase == "path_length":
             m = max(1, n // self.pl_batch_shrink)
@@ -104,20 +117,29 @@ class StyleGAN2Objective(Objective):
             with torch.no_grad():
                 fake = G.synthesis(mix_styles_for_training(G, G.sample_latent(n, device=real.device),
                                                            self.style_mixing_prob))
-            real_logits, fake_logits = D(real), D(fake)
+            real_logits, fake_logits = self.discriminate(D, real), self.discriminate(D, fake)
             loss = losses.minimax_discriminator_loss(real_logits, fake_logits)
-            return PhaseLosses({"discriminator": loss},
-                               {"d_loss": loss.detach(), "d_real": real_logits.detach().mean(),
-                                "d_fake": fake_logits.detach().mean()})
+            logs = {"d_loss": loss.detach(), "d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean()}
+            if self.augment is not None:
+                self.augment.observe(real_logits)
+                logs["ada_r_t"] = torch.tensor(self.augment.r_t)
+                self.augment.adjust(self.step, n)
+                logs["ada_p"] = torch.tensor(self.augment.p)
+            return PhaseLosses({"discriminator": loss}, logs)
         if phase == "r1":
             real = real.detach().requires_grad_(True)
-            penalty = losses.r1_penalty(D(real), real)  # ½·E‖∇D‖², so γ·penalty = γ/2·E‖∇D‖²
+            penalty = losses.r1_penalty(self.discriminate(D, real), real)  # ½·E‖∇D‖², so γ·penalty = γ/2·E‖∇D‖²
             return PhaseLosses({"discriminator": self.r1_gamma * penalty}, {"r1_penalty": penalty.detach()})
         raise ValueError(f"unknown phase {phase!r}")
 
     def state_dict(self) -> dict:
-        return {"pl_mean": self.pl_mean.detach().cpu().clone()}
+        state = {"pl_mean": self.pl_mean.detach().cpu().clone()}
+        if self.augment is not None:
+            state["ada"] = self.augment.state_dict()
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         if "pl_mean" in state:
             self.pl_mean = torch.as_tensor(state["pl_mean"]).float()
+        if self.augment is not None and "ada" in state:
+            self.augment.load_state_dict(state["ada"])
