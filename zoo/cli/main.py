@@ -33,7 +33,8 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--label", help="class label(s) for conditional models: one, or one per sample, comma-separated")
     p.add_argument("--truncation", type=float, default=None,
-                   help="truncation trick (BigGAN): latents drawn truncated at this threshold (models that support it)")
+                   help="truncation trick (models that support it): BigGAN draws latents truncated at this threshold; "
+                        "StyleGAN2 takes it as psi, w pulled towards the average w")
     p.add_argument("--scale", type=int, default=2, help="enlarge the grid by this factor (default 2)")
     p.add_argument("--device", default="cpu")
     p.add_argument("-o", "--output", default="samples.png",

@@ -131,8 +131,12 @@ class StyleGAN2Generator(Generator):
         return [m.noise_const for m in self.synthesis.modules() if isinstance(m, NoiseInjection)]
 
     def forward(self, z: Tensor, c: Tensor | None = None, truncation_psi: float = 1.0,
-                truncation_cutoff: int | None = None, noise_mode: str | None = None) -> Tensor:
-        ws = self.map_latent(z, psi=truncation_psi, cutoff=truncation_cutoff)
+                truncation_cutoff: int | None = None, noise_mode: str | None = None,
+                truncation: float | None = None) -> Tensor:
+        """Images for z; ψ < 1 truncates w towards w_avg on the first `truncation_cutoff` layers (all when None).
+        `truncation` is ψ under the name `zoo generate --truncation` passes."""
+        psi = truncation_psi if truncation is None else truncation
+        ws = self.map_latent(z, psi=psi, cutoff=truncation_cutoff)
         img = self.synthesis(ws, noise_mode)
         # The networks' output is unbounded; the images a user sees are clipped to the declared range.
         return img if self.training else img.clamp(-1.0, 1.0)
