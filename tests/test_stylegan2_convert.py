@@ -15,10 +15,10 @@ import torch
 import zoo
 from zoo.cli import main
 from zoo.readers import UnsafeFileError
-from zoo_plugins.stylegan2.convert import UnsupportedCheckpointError, convert_rosinality, convert_sg2ada
+from zoo_plugins.stylegan2.convert import UnsupportedCheckpointError, convert_rosinality, convert_sg2ada, convert_tf
 
 FIXTURES = Path(__file__).parent / "fixtures" / "stylegan2"
-SG2ADA, ROSINALITY = FIXTURES / "sg2ada_tiny.pkl", FIXTURES / "rosinality_tiny.pt"
+SG2ADA, ROSINALITY, TF = FIXTURES / "sg2ada_tiny.pkl", FIXTURES / "rosinality_tiny.pt", FIXTURES / "tf_tiny.pkl"
 TOL = 1e-4
 
 
@@ -49,6 +49,19 @@ def test_stylegan2_ada_pytorch_pickle_matches_the_reference():
     assert np.abs(img.numpy() - ref["img"]).max() <= TOL
     assert np.abs(img_trunc.numpy() - ref["img_trunc"]).max() <= TOL
     assert np.abs(ref["img"]).max() > 1  # the reference images are not trivially small
+    with torch.no_grad():
+        logits = model.components["discriminator"](torch.from_numpy(ref["img"]))
+    assert np.abs(logits.numpy() - ref["logits"][:, 0]).max() <= TOL
+
+
+def test_tensorflow_era_pickle_matches_the_reference_legacy_conversion():
+    """The TF (G, D, Gs) pickle read without TensorFlow; the reference is stylegan2-ada-pytorch's legacy.py
+    reading the same pickle into its own networks."""
+    ref = np.load(FIXTURES / "tf_tiny_ref.npz")
+    model = converted(convert_tf, TF)
+    ws, ws_trunc, img, img_trunc = outputs(model, ref, cutoff=3)
+    for ours, theirs in ((ws, "ws"), (ws_trunc, "ws_trunc"), (img, "img"), (img_trunc, "img_trunc")):
+        assert np.abs(ours.numpy() - ref[theirs]).max() <= TOL, theirs
     with torch.no_grad():
         logits = model.components["discriminator"](torch.from_numpy(ref["img"]))
     assert np.abs(logits.numpy() - ref["logits"][:, 0]).max() <= TOL

@@ -66,3 +66,8 @@ def register_converters(register):
         name="stylegan2-rosinality", architecture="stylegan2", builder="zoo_plugins.stylegan2.convert:convert_rosinality",
         format="stylegan2-rosinality",
         description="rosinality/stylegan2-pytorch .pt checkpoints (g_ema, latent_avg), read with weights_only=True"))
+    register(Converter(
+        name="stylegan2-tf", architecture="stylegan2", builder="zoo_plugins.stylegan2.convert:convert_tf",
+        format="stylegan2-tf",
+        description="NVlabs/stylegan2 TensorFlow-era (G, D, Gs) pickles, config F (e.g. stylegan2-ffhq-config-f.pkl), "
+                    "read by the restricted unpickler without TensorFlow"))

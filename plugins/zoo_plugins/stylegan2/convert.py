@@ -190,3 +190,115 @@ def convert_rosinality(paths: Mapping[str, Path]) -> tuple[dict, dict[str, dict]
     else:
         state["w_avg.w_avg"] = _estimated_w_avg(config, state)
     return config, {"generator": state}
+
+
+# -- the TensorFlow-era StyleGAN2 pickles (NVlabs/stylegan2, config F) ---------------------------------
+_TF_G_KWARGS = {"latent_size", "label_size", "dlatent_size", "resolution", "num_channels", "mapping_layers",
+                "label_fmaps", "mapping_fmaps", "mapping_nonlinearity", "mapping_lrmul", "w_avg_beta", "fmap_base",
+                "fmap_max", "num_fp16_res", "conv_clamp", "architecture", "resample_kernel", "use_noise",
+                "nonlinearity", "truncation_psi", "truncation_cutoff", "style_mixing_prob", "structure"}
+
+
+def _tf_params(network, prefix: str = "") -> dict:
+    """Every variable of a pickled TensorFlow-era Network and its components, named component/variable."""
+    state = getattr(network, "state", None)
+    if not isinstance(state, dict) or "variables" not in state:
+        raise UnsupportedCheckpointError(f"{network!r} is not a TensorFlow-era Network")
+    params = {prefix + str(name): value for name, value in state["variables"]}
+    for name, comp in (state.get("components") or {}).items():
+        params.update(_tf_params(comp, f"{prefix}{name}/"))
+    return params
+
+
+def _t(value, *, conv: bool = False, dense: bool = False, flip: bool = False) -> torch.Tensor:
+    """A TF variable in torch's layout: convolutions [kh, kw, in, out] -> [out, in, kh, kw] (spatially flipped
+    for the transposed up-sampling convolutions), dense [in, out] -> [out, in]."""
+    import numpy as np
+
+    a = np.asarray(value, dtype=np.float32)
+    if flip:
+        a = a[::-1, ::-1]
+    if conv:
+        a = a.transpose(3, 2, 0, 1)
+    if dense:
+        a = a.T
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _tf_config(kwargs: dict, path: str) -> dict:
+    unknown = sorted(set(kwargs) - _TF_G_KWARGS)
+    if unknown:
+        raise UnsupportedCheckpointError(f"{path}: unknown TensorFlow generator argument {unknown[0]!r}")
+    if kwargs.get("label_size", 0):
+        raise UnsupportedCheckpointError(f"{path}: a class-conditional generator; only unconditional StyleGAN2 is built here")
+    if kwargs.get("architecture", "skip") != "skip" or kwargs.get("structure") not in (None, "auto", "fixed"):
+        raise UnsupportedCheckpointError(f"{path}: only config F's skip generator is built here")
+    return {"z_dim": int(kwargs.get("latent_size", 512)), "w_dim": int(kwargs.get("dlatent_size", 512)),
+            "resolution": int(kwargs.get("resolution", 1024)), "channels": int(kwargs.get("num_channels", 3)),
+            "mapping_layers": int(kwargs.get("mapping_layers", 8)),
+            "mapping_lr_multiplier": float(kwargs.get("mapping_lrmul", 0.01)),
+            "w_avg_beta": float(kwargs.get("w_avg_beta", 0.995) or 1.0),
+            "channel_base": int(kwargs.get("fmap_base", 16384)) * 2, "channel_max": int(kwargs.get("fmap_max", 512)),
+            "conv_clamp": kwargs.get("conv_clamp")}
+
+
+def convert_tf_generator(gs, path: str) -> tuple[dict, dict[str, torch.Tensor]]:
+    config = _tf_config(dict(gs.state.get("static_kwargs") or {}), path)
+    p = _tf_params(gs)
+    if any(k.startswith("synthesis/") and "ToRGB_lod" in k for k in p):
+        raise UnsupportedCheckpointError(f"{path}: a progressive ('orig') generator; only config F is built here")
+    state = {"w_avg.w_avg": _t(p["dlatent_avg"])}
+    for i in range(config["mapping_layers"]):
+        state[f"mapping.layers.{i}.weight"] = _t(p[f"mapping/Dense{i}/weight"], dense=True)
+        state[f"mapping.layers.{i}.bias"] = _t(p[f"mapping/Dense{i}/bias"])
+
+    def styled(dst: str, src: str, noise: int | None, flip: bool = False) -> None:
+        state[f"{dst}.weight"] = _t(p[f"{src}/weight"], conv=True, flip=flip)
+        state[f"{dst}.bias"] = _t(p[f"{src}/bias"])
+        state[f"{dst}.affine.weight"] = _t(p[f"{src}/mod_weight"], dense=True)
+        state[f"{dst}.affine.bias"] = _t(p[f"{src}/mod_bias"]) + 1  # TF adds the 1 at run time
+        if noise is not None:
+            state[f"{dst}.noise.strength"] = _t(p[f"{src}/noise_strength"]).reshape(())
+            state[f"{dst}.noise.noise_const"] = _t(p[f"synthesis/noise{noise}"])[0, 0]
+
+    state["synthesis.blocks.0.const"] = _t(p["synthesis/4x4/Const/const"])[0]
+    styled("synthesis.blocks.0.conv1", "synthesis/4x4/Conv", 0)
+    styled("synthesis.blocks.0.torgb", "synthesis/4x4/ToRGB", None)
+    for k in range(1, int(math.log2(config["resolution"])) - 1):
+        r = 2 ** (k + 2)
+        styled(f"synthesis.blocks.{k}.conv0", f"synthesis/{r}x{r}/Conv0_up", 2 * k - 1, flip=True)
+        styled(f"synthesis.blocks.{k}.conv1", f"synthesis/{r}x{r}/Conv1", 2 * k)
+        styled(f"synthesis.blocks.{k}.torgb", f"synthesis/{r}x{r}/ToRGB", None)
+    return config, state
+
+
+def convert_tf_discriminator(d, resolution: int) -> tuple[dict, dict[str, torch.Tensor]]:
+    kwargs = dict(d.state.get("static_kwargs") or {})
+    p = _tf_params(d)
+    state = {"conv.weight": _t(p["4x4/Conv/weight"], conv=True), "conv.bias": _t(p["4x4/Conv/bias"]),
+             "fc.weight": _t(p["4x4/Dense0/weight"], dense=True), "fc.bias": _t(p["4x4/Dense0/bias"]),
+             "out.weight": _t(p["Output/weight"], dense=True), "out.bias": _t(p["Output/bias"])}
+    for k in range(int(math.log2(resolution)) - 2):
+        r = resolution // 2 ** k
+        if k == 0:
+            state["blocks.0.fromrgb.weight"] = _t(p[f"{r}x{r}/FromRGB/weight"], conv=True)
+            state["blocks.0.fromrgb.bias"] = _t(p[f"{r}x{r}/FromRGB/bias"])
+        for ours, theirs in (("conv0", "Conv0"), ("conv1", "Conv1_down")):
+            state[f"blocks.{k}.{ours}.weight"] = _t(p[f"{r}x{r}/{theirs}/weight"], conv=True)
+            state[f"blocks.{k}.{ours}.bias"] = _t(p[f"{r}x{r}/{theirs}/bias"])
+        state[f"blocks.{k}.skip.weight"] = _t(p[f"{r}x{r}/Skip/weight"], conv=True)
+    # stylegan2-ada-pytorch's legacy.py reads an absent mbstd_group_size as None (the whole batch)
+    config = {"mbstd_group_size": kwargs.get("mbstd_group_size"),
+              "mbstd_num_channels": int(kwargs.get("mbstd_num_features", 1))}
+    return config, state
+
+
+def convert_tf(paths: Mapping[str, Path]) -> tuple[dict, dict[str, dict]]:
+    path = paths["checkpoint"]
+    nets = read_nvlabs_pickle(path)
+    if not (isinstance(nets, tuple) and len(nets) == 3):
+        raise UnsupportedCheckpointError(f"{path}: not a TensorFlow-era StyleGAN2 pickle (G, D, Gs)")
+    _, d, gs = nets
+    config, g_state = convert_tf_generator(gs, str(path))
+    d_config, d_state = convert_tf_discriminator(d, config["resolution"])
+    return {**config, **d_config}, {"generator": g_state, "discriminator": d_state}
