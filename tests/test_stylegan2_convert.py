@@ -141,3 +141,39 @@ def test_unsupported_networks_are_named(tmp_path):
     torch.save({"g": {}}, tmp_path / "x.pt")
     with pytest.raises(UnsupportedCheckpointError, match="no 'g_ema'"):
         convert_rosinality({"checkpoint": tmp_path / "x.pt"})
+
+
+@pytest.mark.parametrize("fixture, converter, ref, cutoff", [
+    (SG2ADA, "stylegan2-ada-pytorch", "sg2ada_tiny_ref.npz", 3), (TF, "stylegan2-tf", "tf_tiny_ref.npz", 3),
+    (ROSINALITY, "stylegan2-rosinality", "rosinality_tiny_ref.npz", None)])
+def test_official_entry_over_a_loopback_server_loads_converted(tmp_path, monkeypatch, fixture, converter, ref, cutoff):
+    """A registry entry like stylegan2.ffhq-1024's (the authors' URL, a converter, a sha256) served over HTTP:
+    zoo.load downloads, checks, converts and gives the reference images; a wrong sha256 is refused."""
+    import hashlib
+
+    from url_server import FileServer
+
+    from zoo import registry
+    from zoo.errors import ChecksumError
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    digest = hashlib.sha256(fixture.read_bytes()).hexdigest()
+    registry.reset()
+    try:
+        cat = registry.catalog()
+        with FileServer({f"/nv/{fixture.name}": fixture.read_bytes()}) as server:
+            for name, sha in (("stylegan2.tiny-good", digest), ("stylegan2.tiny-bad", "0" * 64)):
+                entry = {"architecture": "stylegan2", "source": {
+                    "url": server.url + "/nv/", "converter": converter,
+                    "files": {"checkpoint": {"filename": fixture.name, "sha256": sha}}}}
+                ws, = registry.parse_registry({name: entry}, origin="test")
+                cat.by_kind["weight set"][ws.name] = ws
+            model = zoo.load("stylegan2.tiny-good")
+            with pytest.raises(ChecksumError):
+                zoo.load("stylegan2.tiny-bad")
+    finally:
+        registry.reset()
+    data = np.load(FIXTURES / ref)
+    _, _, img, _ = outputs(model, data, cutoff)
+    assert np.abs(img.numpy() - data["img"]).max() <= TOL
