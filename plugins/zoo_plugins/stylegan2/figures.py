@@ -103,14 +103,14 @@ def main(argv=None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     from zoo.images import save_grid
 
+    report = {"model": args.model, "n": args.n, "seed": args.seed}
+    if not args.no_curve:  # first: `project` below rewrites the generator's const noise maps
+        report["truncation"] = truncation_curve(model, n=args.n, seed=args.seed)
     save_grid(model.generate(64, seed=args.seed), args.out / "stylegan2-samples.png", nrow=8, scale=3)
     mixing_grid(model, args.out / "stylegan2-mixing.png")
     interpolation_grid(model, args.out / "stylegan2-interpolation.png")
     torch.manual_seed(args.seed)
-    mse = projection_grid(model, args.out / "stylegan2-projection.png")
-    report = {"model": args.model, "n": args.n, "seed": args.seed, "projection_mse": [round(m, 4) for m in mse]}
-    if not args.no_curve:
-        report["truncation"] = truncation_curve(model, n=args.n, seed=args.seed)
+    report["projection_mse"] = [round(m, 4) for m in projection_grid(model, args.out / "stylegan2-projection.png")]
     (args.out / "stylegan2-truncation.json").write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
     return 0
