@@ -57,6 +57,7 @@ DEFAULT_PLUGINS = {
     "cyclegan": "zoo_plugins.cyclegan",
     "srgan": "zoo_plugins.srgan",
     "esrgan": "zoo_plugins.esrgan",
+    "stylegan2": "zoo_plugins.stylegan2",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)

@@ -39,7 +39,8 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
                    help="with one --text: -n rows of --steps images from that caption to this one (same z per row)")
     p.add_argument("--steps", type=int, default=8, help="images per interpolation row (default 8)")
     p.add_argument("--truncation", type=float, default=None,
-                   help="truncation trick (BigGAN): latents drawn truncated at this threshold (models that support it)")
+                   help="truncation trick (models that support it): BigGAN draws latents truncated at this threshold; "
+                        "StyleGAN2 takes it as psi, w pulled towards the average w")
     p.add_argument("--scale", type=int, default=2, help="enlarge the grid by this factor (default 2)")
     p.add_argument("--device", default="cpu")
     p.add_argument("-o", "--output", default="samples.png",

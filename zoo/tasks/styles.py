@@ -38,9 +38,12 @@ class MixStylesTask:
                        for s in seeds]).to(self.device)
         ws = broadcast_ws(g.mapping(z, c), g.num_ws)
         if psi != 1.0:
-            if getattr(g, "w_avg", None) is None:
+            w_avg = getattr(g, "w_avg", None)
+            if w_avg is None:
                 raise InputValueError(f"{self.name}: truncation needs the generator's w_avg")
-            ws = g.w_avg.to(ws) + psi * (ws - g.w_avg.to(ws))
+            if hasattr(w_avg, "truncate"):  # a zoo.nn.WAverage (generators with a declared w_space)
+                return w_avg.truncate(ws, psi)
+            ws = w_avg.to(ws) + psi * (ws - w_avg.to(ws))
         return ws
 
     @torch.no_grad()
