@@ -3,8 +3,7 @@
 #
 #   tests/mutation/run_mutmut.sh PAPER [SOURCE_TREE] [SCRATCH]
 #
-# PAPER is gan | dcgan | vae | cvae | aae | vaegan | cgan | icgan | infogan | sagan | biggan | pggan_inpaint | gan3d | sr | semantic | text | pix2pix | cyclegan | core (zoo/losses.py and zoo/objectives.py against
-# PAPER is gan | dcgan | vae | cvae | aae | vaegan | cgan | icgan | infogan | sagan | biggan | pggan_inpaint | gan3d | stylegan2 | core (zoo/losses.py and zoo/objectives.py against
+# PAPER is gan | dcgan | vae | cvae | aae | vaegan | cgan | icgan | infogan | sagan | biggan | pggan_inpaint | gan3d | sr | semantic | text | pix2pix | cyclegan | stylegan2 | core (zoo/losses.py and zoo/objectives.py against
 # tests/test_losses.py and the six papers' tests). SOURCE_TREE (default: this checkout) is copied to SCRATCH (default
 # /tmp/genzoo-mutmut/PAPER) with plugins/zoo_plugins moved to the top level: mutmut names a mutant
 # after its file's path and compares that name with the function's __module__, so the file must sit
