@@ -50,6 +50,7 @@ def test_benchmark(benchmark, mode, device, dtype, architecture, task, batch_siz
     if task == "train-step":
         assert out and all(math.isfinite(v) for v in out.values()), out
     elif task in ("generate", "reconstruct"):
-        expected = (batch_size, *model.sampler.output.shape)
-        assert tuple(out.shape) == expected and torch.isfinite(out.float()).all()
+        expected = (batch_size, *model.sampler.output.shape)  # a free size ("H", "W": upscalers) matches any
+        assert len(out.shape) == len(expected) and torch.isfinite(out.float()).all()
+        assert all(got == want for got, want in zip(out.shape, expected) if isinstance(want, int)), (out.shape, expected)
     assert flops > 0

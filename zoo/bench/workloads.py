@@ -90,11 +90,20 @@ def _count(module) -> int:
 def random_labels(spec, n: int, device, generator) -> dict:
     """The label keys a data batch carries for a conditional generator, as zoo.data's datasets name them:
     "label" (class indices) for a class condition; for an attributes condition, "attributes" (and
-    "label" when the condition vector starts with a one-hot class, as IcGAN's [class, attributes])."""
+    "label" when the condition vector starts with a one-hot class, as IcGAN's [class, attributes]);
+    "label_map" and its one-hot "segmentation" for a label map (`layouts`); the condition's own name
+    for other vectors ("text_embedding")."""
     import torch
 
     if spec.kind == "class":
         return {"label": torch.randint(spec.num_classes, (n,), generator=generator).to(device)}
+    if spec.kind == "segmentation":  # a label map, as "label_map" indices and as its one-hot "segmentation"
+        channels, *size = concrete(spec.shape, FREE_INPUT_SIZE)
+        label_map = torch.randint(channels, (n, *size), generator=generator)
+        one_hot = torch.nn.functional.one_hot(label_map, channels).movedim(-1, 1).float()
+        return {"label_map": label_map.to(device), "segmentation": one_hot.to(device)}
+    if spec.kind not in ("attributes", "image", "none") and spec.shape:  # e.g. "text_embedding": a vector
+        return {spec.kind: torch.randn((n, *concrete(spec.shape, FREE_INPUT_SIZE)), generator=generator).to(device)}
     if spec.kind != "attributes":
         return {}
     classes = spec.num_classes or 0

@@ -84,6 +84,11 @@ class CycleGANObjective(Objective):
             loss = loss + self.identity_weight * (terms["idt_a"] + terms["idt_b"])
         return loss
 
+    def example_batch(self, batch: dict[str, Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        """The benchmark's batch with a domain-B image beside each domain-A one (random, of its shape)."""
+        image = batch["image"]
+        return {**batch, "image_b": (torch.rand(image.shape, generator=generator) * 2 - 1).to(image)}
+
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
         real_a, real_b = batch["image"], batch["image_b"]
         if phase == "generators":

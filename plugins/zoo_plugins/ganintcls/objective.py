@@ -51,6 +51,12 @@ class GanIntClsObjective(Objective):
     def schedule(self, step: int) -> tuple[Phase, ...]:
         return (Phase("discriminator", ("discriminator",)), Phase("generator", ("generator",), new_batch=False))
 
+    def example_batch(self, batch: dict[str, Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        """The benchmark's batch with a description id per caption (all different: every other caption
+        is a valid mismatch)."""
+        n = batch["image"].shape[0]
+        return {**batch, "description_id": torch.randperm(n, generator=generator).to(batch["image"].device)}
+
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
         G, D = models["generator"], models["discriminator"]
         real, text = batch["image"], batch["text_embedding"]

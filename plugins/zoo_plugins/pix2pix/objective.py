@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from zoo import losses
 from zoo.interfaces import Objective, OptimizerSpec, Phase, PhaseLosses, UpdateGroup
 from zoo.interfaces.schedules import Constant, LinearDecay
-from zoo_plugins.pix2pix.pairs import paired_images
+from zoo_plugins.pix2pix.pairs import paired_images, palette_tensor
 
 GAN_LOSSES = ("vanilla", "lsgan")
 
@@ -77,6 +77,13 @@ class Pix2PixObjective(Objective):
         if self.gan_weight == 0:  # L1 alone: the discriminator is never trained
             return (Phase("generator", ("generator",)),)
         return (Phase("discriminator", ("discriminator",)), Phase("generator", ("generator",), new_batch=False))
+
+    def example_batch(self, batch: dict[str, Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        """The benchmark's batch with a random `layouts` label map beside each image (the pairing's source)."""
+        image = batch["image"]
+        classes = len(palette_tensor())
+        label_map = torch.randint(classes, (image.shape[0], *image.shape[-2:]), generator=generator)
+        return {**batch, "label_map": label_map.to(image.device)}
 
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
         if phase not in ("discriminator", "generator"):

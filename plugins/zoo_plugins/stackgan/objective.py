@@ -63,6 +63,12 @@ class StackGANObjective(Objective):
         """The stage's (image, μ, log σ²) for latents [z, ε₁, ε₂]."""
         return G.stage1_forward(latent, text) if stage == 1 else G.stage2_forward(latent, text)[1:]
 
+    def example_batch(self, batch: dict[str, Tensor], generator: torch.Generator) -> dict[str, Tensor]:
+        """The benchmark's batch with a description id per caption (all different: every other caption
+        is a valid mismatch)."""
+        n = batch["image"].shape[0]
+        return {**batch, "description_id": torch.randperm(n, generator=generator).to(batch["image"].device)}
+
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
         G, text = models["generator"], batch["text_embedding"]
         stage = 1 if phase in ("discriminator", "stage1") else 2
