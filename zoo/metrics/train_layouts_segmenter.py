@@ -11,12 +11,13 @@ the 600 fixed validation scenes and written to the file's metadata.
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from zoo.metrics.supervised_fit import fit
 
 
 def random_hflips(images: torch.Tensor, maps: torch.Tensor, generator: torch.Generator):
@@ -44,24 +45,18 @@ def train_layouts_segmenter(*, train_size: int = 1024, val_size: int = 600, epoc
     train = Layouts(64, "train", seed=1, size=train_size).tensors()
     val = Layouts(64, "val", size=val_size).tensors()
     net = LayoutsSegmenter()
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    steps = epochs * math.ceil(train_size / batch_size)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
-    for epoch in range(epochs):
-        net.train()
-        order = torch.randperm(train_size, generator=g)
-        for start in range(0, train_size, batch_size):
-            idx = order[start:start + batch_size]
-            x, y = random_hflips(train["image"][idx], train["label_map"][idx], g)
-            loss = F.cross_entropy(net(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-        scores = evaluate(net, val)
-        log(f"epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}, val mIoU {scores['miou']:.4f}, "
+
+    def batch_loss(idx):
+        x, y = random_hflips(train["image"][idx], train["label_map"][idx], g)
+        return F.cross_entropy(net(x), y)
+
+    def report(epoch, loss, scores):
+        log(f"epoch {epoch + 1}/{epochs}: loss {loss:.4f}, val mIoU {scores['miou']:.4f}, "
             f"pixel accuracy {scores['pixel_accuracy']:.4f}", flush=True)
-    return net.eval(), evaluate(net, val)
+
+    scores = fit(net, train_size, batch_loss, lambda: evaluate(net, val), epochs=epochs, batch_size=batch_size,
+                 lr=lr, generator=g, report=report)
+    return net, scores
 
 
 def main(argv=None) -> int:

@@ -13,12 +13,13 @@ wall, sha256 ef850f5c…4c01; per epoch 0.435, 0.727, 0.792, 0.773, 0.852, 0.877
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+
+from zoo.metrics.supervised_fit import fit
 
 
 def random_flips(volumes: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -48,23 +49,16 @@ def train_voxel_judge(*, train_size: int = 2048, val_size: int = 600, epochs: in
     train = Voxels(32, "train", seed=1, size=train_size).tensors()
     val = Voxels(32, "val", size=val_size).tensors()
     judge = VoxelJudge()
-    opt = torch.optim.Adam(judge.parameters(), lr=lr)
-    steps = epochs * math.ceil(train_size / batch_size)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
-    for epoch in range(epochs):
-        judge.train()
-        order = torch.randperm(train_size, generator=g)
-        for start in range(0, train_size, batch_size):
-            idx = order[start:start + batch_size]
-            x = random_flips(train["voxels"][idx], g)
-            loss = F.cross_entropy(judge(x), train["label"][idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-        log(f"epoch {epoch + 1}/{epochs}: loss {loss.item():.4f}, "
-            f"val accuracy {accuracy(judge, val['voxels'], val['label']):.4f}")
-    return judge.eval(), accuracy(judge, val["voxels"], val["label"])
+
+    def batch_loss(idx):
+        return F.cross_entropy(judge(random_flips(train["voxels"][idx], g)), train["label"][idx])
+
+    def report(epoch, loss, acc):
+        log(f"epoch {epoch + 1}/{epochs}: loss {loss:.4f}, val accuracy {acc:.4f}")
+
+    acc = fit(judge, train_size, batch_loss, lambda: accuracy(judge, val["voxels"], val["label"]), epochs=epochs,
+              batch_size=batch_size, lr=lr, generator=g, report=report)
+    return judge, acc
 
 
 def main(argv=None) -> int:
