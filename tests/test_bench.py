@@ -199,6 +199,30 @@ def test_gpu_peak_table_matches_device_names():
     assert gpu_peak("Some Future GPU", "fp32")[0] is None
 
 
+@pytest.mark.parametrize("matmul, precision, cudnn, expected", [
+    (False, "highest", False, False), (True, "highest", False, True), (False, "high", False, True),
+    (False, "highest", True, True)])
+def test_tf32_counts_when_convolutions_may_use_it(matmul, precision, cudnn, expected):
+    """cuDNN runs fp32 convolutions on TF32 tensor cores by default: a conv net's fp32 MFU is against TF32."""
+    from zoo.bench.devices import tf32_decision
+
+    assert tf32_decision(matmul, precision, cudnn) is expected
+
+
+def test_tf32_in_use_reads_the_cudnn_switch():
+    from zoo.bench.devices import tf32_in_use
+
+    old = torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32 = True
+        assert tf32_in_use() is True
+        torch.backends.cudnn.allow_tf32 = False
+        assert tf32_in_use() is (bool(torch.backends.cuda.matmul.allow_tf32)
+                                 or torch.get_float32_matmul_precision() != "highest")
+    finally:
+        torch.backends.cudnn.allow_tf32 = old
+
+
 # -- outputs ------------------------------------------------------------------------------------
 def test_cli_writes_json_csv_markdown_and_plot_that_parse(tmp_path, capsys):
     from PIL import Image

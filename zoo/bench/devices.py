@@ -81,13 +81,26 @@ def measured_cpu_peak(dtype: str = "fp32", size: int = 512, repeats: int = 20) -
     return 2 * size ** 3 / best
 
 
+def tf32_in_use() -> bool:
+    """Whether float32 work may run on TF32 tensor cores: matmuls (allow_tf32, or a matmul precision below
+    "highest") or cuDNN convolutions (cudnn.allow_tf32, PyTorch's default). A convolutional network's
+    fp32 rows then run at the TF32 rate, and the plain FP32 peak would overstate their MFU ~7x (H100/H200)."""
+    import torch
+
+    return tf32_decision(bool(torch.backends.cuda.matmul.allow_tf32), torch.get_float32_matmul_precision(),
+                         bool(torch.backends.cudnn.allow_tf32))
+
+
+def tf32_decision(matmul_tf32: bool, matmul_precision: str, cudnn_tf32: bool) -> bool:
+    return matmul_tf32 or matmul_precision != "highest" or cudnn_tf32
+
+
 def peak_flops(device: str, dtype: str) -> tuple[float | None, str]:
     """The device's peak FLOP/s for `dtype` and where it came from."""
     import torch
 
     if device.startswith("cuda"):
-        tf32 = torch.backends.cuda.matmul.allow_tf32 or torch.get_float32_matmul_precision() != "highest"
-        return gpu_peak(torch.cuda.get_device_name(torch.device(device)), dtype, tf32=tf32)
+        return gpu_peak(torch.cuda.get_device_name(torch.device(device)), dtype, tf32=tf32_in_use())
     threads = torch.get_num_threads()
     try:
         fp32 = measured_cpu_peak("fp32")

@@ -89,7 +89,8 @@ def cmd_bench(args) -> int:
     progress = not args.no_progress
     rows = (bench.run_isolated(specs, settings, progress=progress) if args.isolate
             else bench.run_bench(specs, settings, progress=progress))
-    invoked = os.path.basename(sys.argv[0]) == "zoo"
+    # the command line of a run from the shell (`zoo bench` or `python -m zoo.cli bench`), not a test's argv
+    invoked = os.path.basename(sys.argv[0]) == "zoo" or sys.argv[0].replace(os.sep, "/").endswith("zoo/cli/__main__.py")
     doc = bench.document(rows, settings, command="zoo " + " ".join(sys.argv[1:]) if invoked else "")
     print(bench_report.format_table(rows))
     print(f"FLOPs: {doc['flops_convention']}")

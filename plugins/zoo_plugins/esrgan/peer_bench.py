@@ -3,6 +3,7 @@ square input, in megapixels of output per second; and our tiling's overhead (til
 
     python -m zoo_plugins.esrgan.peer_bench --size 512 --nb 6 --dtype fp32,bf16 \\
         --json benchmarks/results/esrgan-peer-cpu.json
+    python -m zoo_plugins.esrgan.peer_bench --size 512 --nb 23 --device cuda --warmup 2 --iters 5 --rounds 2
 
 The weights are random (speed does not depend on their values) in Real-ESRGAN's layout (nf 64, gc 32,
 ×4; nb 23 is RealESRGAN_x4plus, nb 6 is RealESRGAN_x4plus_anime_6B), saved as BasicSR's file, converted
@@ -43,26 +44,26 @@ def pair(nb: int, nf: int = 64, gc: int = 32, seed: int = 0):
 
 
 def compare(size: int, dtype: str, nb: int, *, tile: int = 128, overlap: int = 16, warmup: int = 0, iters: int = 1,
-            rounds: int = 1) -> dict:
+            rounds: int = 1, device: str = "cpu") -> dict:
     import torch
 
-    from zoo.bench.peer_timing import time_against_peer
-    from zoo.bench.timing import WallTimer, run_timed, summarize
+    from zoo.bench.peer_timing import device_timer, time_against_peer
+    from zoo.bench.timing import run_timed, summarize
 
     dt = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
     ours, peer = pair(nb)
-    ours.components["generator"].to(dt)
-    peer.to(dt)
-    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(1)).to(dt)
+    ours.components["generator"].to(device, dt)
+    peer.to(device, dt)
+    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(1)).to(device, dt)
     run_ours = lambda: ours.upscale(x)  # noqa: E731
     run_peer = lambda: peer(x)  # noqa: E731
     megapixels = (4 * size) ** 2 / 1e6
     with torch.inference_mode():
         diff = (run_ours().float() - run_peer().float()).abs().max().item()
-        timing = time_against_peer(run_ours, run_peer, 1, warmup=warmup, iters=iters, rounds=rounds)
+        timing = time_against_peer(run_ours, run_peer, 1, warmup=warmup, iters=iters, rounds=rounds, device=device)
         tiled = summarize(run_timed(lambda: ours.upscale(x, tile=tile, overlap=overlap), warmup=warmup,
-                                    iters=iters, timer=WallTimer()), 1)
-    return {"network": f"RRDBNet nf 64 nb {nb} gc 32 x4", "input": [size, size], "dtype": dtype, "device": "cpu",
+                                    iters=iters, timer=device_timer(device)), 1)
+    return {"network": f"RRDBNet nf 64 nb {nb} gc 32 x4", "input": [size, size], "dtype": dtype, "device": device,
             "threads": torch.get_num_threads(), "max_abs_output_difference": diff,
             "ours_megapixels_per_s": timing["ours_samples_per_s"] * megapixels,
             "peer_megapixels_per_s": timing["peer_samples_per_s"] * megapixels,
@@ -80,22 +81,23 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=0)
     parser.add_argument("--iters", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     results = []
     for dtype in args.dtype.split(","):
         r = compare(args.size, dtype, args.nb, tile=args.tile, overlap=args.overlap, warmup=args.warmup,
-                    iters=args.iters, rounds=args.rounds)
+                    iters=args.iters, rounds=args.rounds, device=args.device)
         results.append(r)
         print(f"esrgan {r['network']} {args.size}x{args.size} {dtype}: ours {r['ours_megapixels_per_s']:.4f} MP/s, "
               f"spandrel {r['peer_megapixels_per_s']:.4f} MP/s, ratio {r['ratio_ours_over_peer']:.3f}; tiled "
               f"({args.tile}+{args.overlap}) {r['tiled_megapixels_per_s']:.4f} MP/s, overhead "
               f"{100 * r['tiling_overhead']:.1f}%; max |diff| {r['max_abs_output_difference']:.2e}", flush=True)
-    if args.json:
-        from zoo.bench.peer_timing import write_peer_report
+        if args.json:  # after every row: a run stopped early keeps what it measured
+            from zoo.bench.peer_timing import write_peer_report
 
-        write_peer_report(args.json, "python -m zoo_plugins.esrgan.peer_bench " + " ".join(
-            argv if argv is not None else sys.argv[1:]), "spandrel", results)
+            write_peer_report(args.json, "python -m zoo_plugins.esrgan.peer_bench " + " ".join(
+                argv if argv is not None else sys.argv[1:]), "spandrel", results, device=args.device)
     return 0
 
 
