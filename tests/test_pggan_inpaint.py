@@ -566,8 +566,8 @@ def test_versus_baseline_counts_wins_and_splits_off_the_crops_the_baseline_fills
     # differences +1, -1.5, -13, -6: torch's median of an even count is the lower middle value
     assert got["median_difference"] == pytest.approx(-6.0)
     assert got["smooth_crops"] == 2
-    assert got["smooth_model"] == pytest.approx((27 + 25) / 2) and got["smooth_baseline"] == pytest.approx((40 + 31) / 2)
-    assert got["rest_model"] == pytest.approx((20 + 18) / 2) and got["rest_baseline"] == pytest.approx((19 + 19.5) / 2)
+    assert (got["smooth_model"], got["smooth_baseline"]) == pytest.approx(((27 + 25) / 2, (40 + 31) / 2))
+    assert (got["rest_model"], got["rest_baseline"]) == pytest.approx(((20 + 18) / 2, (19 + 19.5) / 2))
 
 
 # -- a short training run learns --------------------------------------------------------------------
