@@ -557,6 +557,19 @@ def test_biharmonic_keeps_known_pixels_and_fills_a_smooth_ramp():
     assert torch.allclose(out, ramp, atol=1e-3), "a linear ramp is biharmonic: filled exactly"
 
 
+def test_versus_baseline_counts_wins_and_splits_off_the_crops_the_baseline_fills_nearly_exactly():
+    ours = torch.tensor([20.0, 18.0, 27.0, 25.0, math.inf, 19.0], dtype=torch.float64)
+    base = torch.tensor([19.0, 19.5, 40.0, 31.0, 22.0, math.inf], dtype=torch.float64)
+    got = ev.versus_baseline(ours, base, threshold=30.0)
+    # crops 4 and 5 have an exact fill: left out; of the four left, only crop 0 is won
+    assert got["crops"] == 4 and got["wins"] == 1
+    # differences +1, -1.5, -13, -6: torch's median of an even count is the lower middle value
+    assert got["median_difference"] == pytest.approx(-6.0)
+    assert got["smooth_crops"] == 2
+    assert (got["smooth_model"], got["smooth_baseline"]) == pytest.approx(((27 + 25) / 2, (40 + 31) / 2))
+    assert (got["rest_model"], got["rest_baseline"]) == pytest.approx(((20 + 18) / 2, (19 + 19.5) / 2))
+
+
 # -- a short training run learns --------------------------------------------------------------------
 def test_short_training_run_fills_held_out_holes_better_than_the_known_pixels_mean(tmp_path):
     from zoo.training.recipe import train_architecture
