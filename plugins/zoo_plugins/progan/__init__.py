@@ -13,15 +13,17 @@ from zoo.records import Architecture, Converter, ObjectiveRecord, Paper
 PAPER = Paper(title="Progressive Growing of GANs for Improved Quality, Stability, and Variation",
               authors="Karras, Aila, Laine, Lehtinen", year=2018, arxiv="1710.10196")
 
-# The paper's networks and training (CelebA-HQ, App. A.1) scaled to 32 px digits: z 512 -> 128, channels
-# min(2048 / res, 128) (min(16384 / res, 512) in the paper); 4x4 start, stabilise then fade in over
-# `stabilize_kimg` / `fade_kimg` thousand images per resolution (800 and 800 in the paper: 1,797 digits
-# would be shown ~900 times per phase); batch 16 (the paper's up to 128 px); Adam(0.001, 0, 0.99, 1e-8);
-# WGAN-GP λ 10, drift 0.001; minibatch std group 4; EMA 0.999.
+# The paper's networks and training (CelebA-HQ, App. A.1) scaled to 32 px digits on a shared CPU: z 512 ->
+# 128, channels min(512 / res, 32) (min(16384 / res, 512) in the paper): 32 up to 16 px, 16 at 32 px; 4x4
+# start, then per resolution `stabilize_kimg` thousand images before fading in the next over `fade_kimg`
+# (800 and 800 in the paper, i.e. ~450 epochs of the 1,797 digits per phase; 10 and 6 here, so that the
+# network reaches 32 px after 3,000 steps); batch 16 (the paper's up to 128 px; 14, 6, 3 above);
+# Adam(0.001, 0, 0.99, 1e-8) reset at each phase; WGAN-GP λ 10, drift 0.001; minibatch std group 4;
+# EMA 0.999.
 DEFAULT_CONFIG = {
-    "z_dim": 128, "resolution": 32, "channels": 1, "channel_base": 2048, "channel_max": 128, "channel_list": None,
+    "z_dim": 128, "resolution": 32, "channels": 1, "channel_base": 512, "channel_max": 32, "channel_list": None,
     "normalize_latents": True, "pixelnorm": True, "mbstd_group_size": 4, "mbstd_variant": "official",
-    "start_resolution": 4, "stabilize_kimg": 30.0, "fade_kimg": 30.0, "batch_size": 16,
+    "start_resolution": 4, "stabilize_kimg": 10.0, "fade_kimg": 6.0, "batch_size": 16,
     "batch_sizes": {"256": 14, "512": 6, "1024": 3}, "lr": 0.001, "beta1": 0.0, "beta2": 0.99, "adam_eps": 1e-8,
     "gp_lambda": 10.0, "drift": 0.001, "ema_decay": 0.999, "reset_optimizer": True,
 }
