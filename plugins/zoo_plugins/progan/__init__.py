@@ -23,6 +23,7 @@ PAPER = Paper(title="Progressive Growing of GANs for Improved Quality, Stability
 DEFAULT_CONFIG = {
     "z_dim": 128, "resolution": 32, "channels": 1, "channel_base": 512, "channel_max": 32, "channel_list": None,
     "normalize_latents": True, "pixelnorm": True, "mbstd_group_size": 4, "mbstd_variant": "official",
+    "fused_scale": True,
     "start_resolution": 4, "stabilize_kimg": 10.0, "fade_kimg": 6.0, "batch_size": 16,
     "batch_sizes": {"256": 14, "512": 6, "1024": 3}, "lr": 0.001, "beta1": 0.0, "beta2": 0.99, "adam_eps": 1e-8,
     "gp_lambda": 10.0, "drift": 0.001, "ema_decay": 0.999, "reset_optimizer": True,

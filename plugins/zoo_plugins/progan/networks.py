@@ -6,7 +6,8 @@ TensorFlow `G_paper` / `D_paper`):
   2x nearest up-sampling), each followed by leaky ReLU (0.2) and pixelwise feature normalisation (Sec.
   4.2, eps 1e-8); a toRGB 1x1 convolution per resolution (linear, gain 1);
 - discriminator: a fromRGB 1x1 convolution per resolution (leaky ReLU), per resolution two 3x3
-  convolutions and a 2x2 box down-sampling, then the minibatch standard deviation (Sec. 3: group 4, one
+  convolutions and a 2x2 box down-sampling (before the second activation, as the official fused
+  Conv1_down; after it with fused_scale=False), then the minibatch standard deviation (Sec. 3: group 4, one
   feature map), a 3x3 convolution, a dense layer and the linear output;
 - every layer has the equalized learning rate (Sec. 4.1: N(0, 1) weights scaled at run time by the He
   constant, zoo.nn.equalized with he_gain); growing follows the `lod` buffer (zoo.nn.progressive).
@@ -130,15 +131,21 @@ class ProGANGenerator(Generator):
 
 
 class DiscriminatorBlock(nn.Module):
-    """One resolution above 4x4: two 3x3 convolutions, then 2x2 box down-sampling."""
+    """One resolution above 4x4: two 3x3 convolutions and a 2x2 box down-sampling. `fused_scale` (the official
+    default, its Conv1_down) down-samples the second convolution's output before the activation; otherwise
+    (its fused_scale=False, pytorch_GAN_zoo) the activation comes first."""
 
-    def __init__(self, in_channels: int, out_channels: int):
+    def __init__(self, in_channels: int, out_channels: int, fused_scale: bool = True):
         super().__init__()
         self.conv0 = ConvLayer(in_channels, in_channels)
         self.conv1 = ConvLayer(in_channels, out_channels)
+        self.fused_scale = fused_scale
 
     def forward(self, x: Tensor) -> Tensor:
-        return downscale2d(self.conv1(self.conv0(x)))
+        x = self.conv0(x)
+        if self.fused_scale:  # box filter and bias commute: lrelu(down(conv(x)) + b)
+            return lrelu(downscale2d(self.conv1.conv(x)))
+        return downscale2d(self.conv1(x))
 
 
 class ProGANDiscriminator(Discriminator):
@@ -146,14 +153,14 @@ class ProGANDiscriminator(Discriminator):
 
     def __init__(self, resolution: int = 1024, channels: int = 3, channel_base: int = 16384, channel_max: int = 512,
                  channel_list: list[int] | None = None, mbstd_group_size: int = 4,
-                 mbstd_variant: str = "official"):
+                 mbstd_variant: str = "official", fused_scale: bool = True):
         super().__init__()
         self.input = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
         self.resolution = resolution
         ch = channel_table(resolution, channel_base, channel_max, channel_list)
         res = resolutions(resolution)
         self.fromrgb = nn.ModuleList(ConvLayer(channels, ch[r], kernel_size=1) for r in res)
-        self.blocks = nn.ModuleList(DiscriminatorBlock(ch[r], ch[r // 2]) for r in res[1:])  # blocks[i]: res[i + 1]
+        self.blocks = nn.ModuleList(DiscriminatorBlock(ch[r], ch[r // 2], fused_scale) for r in res[1:])  # blocks[i]: res[i + 1]
         if mbstd_variant not in ("official", "pytorch_gan_zoo"):
             raise ValueError(f"mbstd_variant must be 'official' or 'pytorch_gan_zoo', got {mbstd_variant!r}")
         self.mbstd = (None if mbstd_group_size < 2 else MinibatchStdDev(mbstd_group_size, 1)
