@@ -228,6 +228,22 @@ def test_wgan_gp_with_drift_by_hand():
         pytest.approx(-1 + 0.5)
 
 
+def test_discriminator_sees_reals_faded_like_the_generator():
+    """Mid-fade, D's real images are the box-filtered ones crossfaded with their 2x blur (official
+    process_reals), at the lod begin_step set on both networks."""
+    obj = ProGANObjective(resolution=8, stabilize_kimg=0.016, fade_kimg=0.032, batch_size=8)
+    D, G = LinearCritic(), ConstantGenerator(torch.zeros(1, 1, 8, 8))
+    D.w = nn.Parameter(torch.zeros(1, 8, 8))
+    seen = []
+    D.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
+    obj.begin_step(3, {"generator": G, "discriminator": D})  # 24 images: one step into the 32-image fade
+    assert D.lods == [0.75] and obj.state.alpha == pytest.approx(0.25)
+    real = torch.randn(2, 1, 8, 8)
+    obj.losses("discriminator", {"image": real}, {"generator": G, "discriminator": D})
+    blurred = F.avg_pool2d(real, 2).repeat_interleave(2, -1).repeat_interleave(2, -2)
+    assert torch.allclose(seen[0], 0.25 * real + 0.75 * blurred, atol=1e-6)
+
+
 def test_objective_declares_growing_batches_resets_and_order():
     obj = ProGANObjective(resolution=16, stabilize_kimg=0.32, fade_kimg=0.16, batch_size=16, batch_sizes={"16": 8})
     assert obj.batch_sizes.starts == (0, 20, 30, 50, 70) and obj.batch_sizes.sizes == (16, 16, 16, 8, 8)
