@@ -58,6 +58,7 @@ DEFAULT_PLUGINS = {
     "srgan": "zoo_plugins.srgan",
     "esrgan": "zoo_plugins.esrgan",
     "stylegan2": "zoo_plugins.stylegan2",
+    "progan": "zoo_plugins.progan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)

@@ -2,7 +2,10 @@
 Karras et al. 2019 and 2020).
 
 - Equalized learning rate: weights are drawn from N(0, 1) and scaled at run time by the He constant
-  1/sqrt(fan_in), so every layer learns at the same speed under Adam. `lr_multiplier` (StyleGAN's
+  he_gain/sqrt(fan_in), so every layer learns at the same speed under Adam. StyleGAN2 keeps he_gain 1
+  and puts sqrt(2) in the activation; ProGAN's layers (its get_weight) carry it in the weight
+  (he_gain=sqrt(2), sqrt(2)/4 for the 4x4 dense layer, 1 for toRGB and the output) with a plain leaky
+  ReLU after the bias, which moves the bias relative to the scale. `lr_multiplier` (StyleGAN's
   mapping network: 0.01) stores weights divided by it and scales them back at run time, which divides
   their effective learning rate by the same factor.
 - The activation carries a gain: leaky ReLU (slope 0.2) times sqrt(2) keeps the variance, and an
@@ -55,14 +58,14 @@ class EqualLinear(nn.Module):
     """A fully connected layer with the equalized learning rate; `bias_init` (StyleGAN's style affines: 1)."""
 
     def __init__(self, in_features: int, out_features: int, *, bias: bool = True, bias_init: float = 0.0,
-                 lr_multiplier: float = 1.0, activation: str = "linear"):
+                 lr_multiplier: float = 1.0, activation: str = "linear", he_gain: float = 1.0):
         super().__init__()
         if activation not in ACTIVATION_GAINS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATION_GAINS)}, got {activation!r}")
         self.activation = activation
         self.weight = nn.Parameter(torch.randn(out_features, in_features) / lr_multiplier)
         self.bias = nn.Parameter(torch.full((out_features,), float(bias_init))) if bias else None
-        self.weight_gain = lr_multiplier / math.sqrt(in_features)
+        self.weight_gain = lr_multiplier * he_gain / math.sqrt(in_features)
         self.bias_gain = lr_multiplier
 
     def forward(self, x: Tensor) -> Tensor:
@@ -83,7 +86,7 @@ class EqualConv2d(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, bias: bool = True,
                  activation: str = "linear", up: int = 1, down: int = 1, resample_filter=(1, 3, 3, 1),
-                 clamp: float | None = None):
+                 clamp: float | None = None, he_gain: float = 1.0):
         super().__init__()
         if activation not in ACTIVATION_GAINS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATION_GAINS)}, got {activation!r}")
@@ -91,7 +94,7 @@ class EqualConv2d(nn.Module):
         self.padding = kernel_size // 2
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
-        self.weight_gain = 1 / math.sqrt(in_channels * kernel_size ** 2)
+        self.weight_gain = he_gain / math.sqrt(in_channels * kernel_size ** 2)
         self.register_buffer("resample_filter", fir_filter(resample_filter), persistent=False)
 
     def forward(self, x: Tensor, gain: float = 1.0) -> Tensor:

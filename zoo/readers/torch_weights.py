@@ -12,10 +12,21 @@ from pathlib import Path
 
 from zoo.readers.errors import UnsafeFileError
 
+
+class AttributeBag:
+    """Stands in for a plain configuration object of an authors' code base: the pickle's attributes are set
+    on it (BUILD updates __dict__) and nothing else happens; it has no methods that could run."""
+
+    def __repr__(self) -> str:
+        return f"AttributeBag({vars(self)})"
+
+
 # Plain-data classes some official .pth files hold besides tensors; constructing them runs no file code.
+# Keys are the names the files use; a stand-in is allowed under that name only.
 EXTRA_GLOBALS = {
     "collections.OrderedDict": collections.OrderedDict,  # torchvision / lpips state dicts
     "argparse.Namespace": argparse.Namespace,  # options saved beside weights (BasicSR-era checkpoints)
+    "models.utils.config.BaseConfig": AttributeBag,  # facebookresearch/pytorch_GAN_zoo's saved config
 }
 
 
@@ -33,7 +44,7 @@ def read_torch_weights(path: str | os.PathLike, extra: Iterable[str] = ()) -> ob
     unknown = [name for name in extra if name not in EXTRA_GLOBALS]
     if unknown:
         raise ValueError(f"not in the allow-list of extra globals: {unknown}; known: {sorted(EXTRA_GLOBALS)}")
-    with _allowing([EXTRA_GLOBALS[name] for name in extra]):
+    with _allowing([(EXTRA_GLOBALS[name], name) for name in extra]):
         try:
             return torch.load(path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError as exc:
@@ -41,6 +52,10 @@ def read_torch_weights(path: str | os.PathLike, extra: Iterable[str] = ()) -> ob
                                   "allow it") from None
         except (RuntimeError, EOFError) as exc:
             raise UnsafeFileError(path, "the file", f"not a readable torch file ({str(exc).splitlines()[0]})") from None
+        except OSError as exc:  # a cut zip archive: torch's reader fails with EINVAL
+            if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+                raise
+            raise UnsafeFileError(path, "the file", f"not a readable torch file ({exc})") from None
 
 
 def _allowing(classes: list):
