@@ -61,16 +61,19 @@ def _state(net, path: str, what: str) -> dict:
 
 
 def _kwargs(net, defaults: dict, fixed: dict, path: str, what: str) -> dict:
-    kwargs = {}
+    """The network's static kwargs over the defaults, its components' (which built their layers) last; each
+    network's own checked for unknown keys and values this plugin does not build."""
+    kw = dict(defaults)
     for n in [net, *(_state(net, path, what).get("components") or {}).values()]:
-        kwargs.update(_state(n, path, what).get("static_kwargs") or {})
-    unknown = sorted(set(kwargs) - set(defaults))
-    if unknown:
-        raise UnsupportedCheckpointError(f"{path}: unknown {what} argument {unknown[0]!r}")
-    kw = {**defaults, **kwargs}
-    for key, ok in fixed.items():
-        if kw[key] != ok:
-            raise UnsupportedCheckpointError(f"{path}: {what} has {key}={kw[key]!r}; this plugin builds {key}={ok!r} only")
+        own = dict(_state(n, path, what).get("static_kwargs") or {})
+        unknown = sorted(set(own) - set(defaults))
+        if unknown:
+            raise UnsupportedCheckpointError(f"{path}: unknown {what} argument {unknown[0]!r}")
+        for key, ok in fixed.items():
+            if key in own and own[key] != ok:
+                raise UnsupportedCheckpointError(f"{path}: {what} has {key}={own[key]!r}; this plugin builds "
+                                                 f"{key}={ok!r} only")
+        kw.update(own)
     blur = kw["blur_filter"]
     if blur not in (None, [1, 2, 1], (1, 2, 1)):
         raise UnsupportedCheckpointError(f"{path}: blur filter {blur!r}; [1, 2, 1] or none only")
