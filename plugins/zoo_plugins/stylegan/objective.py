@@ -68,17 +68,20 @@ class Piecewise(LRSchedule):
 
 class StyleGANObjective(Objective):
     def __init__(self, resolution: int = 1024, start_resolution: int = 8, stabilize_kimg: float = 600.0,
-                 fade_kimg: float = 600.0, batch_size: int = 16, batch_sizes: Mapping[str, int] | None = None,
+                 fade_kimg: float = 600.0, batch_size: int = 32, batch_sizes: Mapping[str, int] | None = None,
                  lr: float = 0.001, lrs: Mapping[str, float] | None = None, beta1: float = 0.0, beta2: float = 0.99,
                  adam_eps: float = 1e-8, r1_gamma: float = 10.0, style_mixing_prob: float = 0.9,
                  ema_kimg: float = 10.0, reset_optimizer: bool = True) -> None:
         if not 0 <= style_mixing_prob <= 1:
             raise ValueError(f"style_mixing_prob must be in [0, 1], got {style_mixing_prob}")
-        sizes = {} if batch_sizes is None else {int(k): int(v) for k, v in batch_sizes.items()}
+        # the paper's 8-GPU FFHQ run: minibatch 32 from 128 px, larger below; lr 0.001, raised from 128 px
+        batch_sizes = {4: 512, 8: 256, 16: 128, 32: 64, 64: 32} if batch_sizes is None else batch_sizes
+        lrs = {128: 0.0015, 256: 0.002, 512: 0.003, 1024: 0.003} if lrs is None else lrs
+        sizes = {int(k): int(v) for k, v in batch_sizes.items()}
         self.growth = GrowthSchedule(resolution, start_resolution, stabilize_kimg, fade_kimg, batch_size, sizes)
         self.batch_sizes = BatchSizes(*self.growth.batch_schedule())
         segs = self.growth.segments()
-        rates = {} if lrs is None else {int(k): float(v) for k, v in lrs.items()}
+        rates = {int(k): float(v) for k, v in lrs.items()}
         self.lr_schedule = Piecewise(tuple(s.start_step for s in segs),
                                      tuple(rates.get(s.resolution, lr) / lr for s in segs))
         self.resets = self.growth.phase_starts() if reset_optimizer else ()
