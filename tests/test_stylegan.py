@@ -271,6 +271,16 @@ def test_mix_styles_coarse_from_the_column_and_interpolation_in_w_and_z():
     assert not torch.allclose(in_z[2], path[2], atol=1e-3)
 
 
+def test_project_finds_a_generated_image_better_than_the_mean():
+    model = tiny()
+    G = model.components["generator"].eval()
+    with torch.no_grad():
+        target = G(torch.randn(1, 8, generator=torch.Generator().manual_seed(9)))
+    result = model.project(target, steps=60, w_avg_samples=64, lr=0.1, noise_weight=0.0)
+    assert result.latent.shape == (1, 8) and result.space == "w"
+    assert result.losses[-1] < 0.5 * result.losses[0]
+
+
 # -- schedule, resume, training ------------------------------------------------------------------------------
 def test_objective_declares_growing_batches_lrs_resets_and_order():
     obj = StyleGANObjective(resolution=16, start_resolution=4, stabilize_kimg=0.32, fade_kimg=0.16, batch_size=16,

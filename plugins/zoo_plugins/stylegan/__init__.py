@@ -5,7 +5,7 @@ The networks (mapping network, learned constant, AdaIN, per-channel noise, blur,
 growing by a level of detail) are in .networks, built from zoo.nn (equalized layers, zoo.nn.adain,
 zoo.nn.progressive); the training rule (non-saturating loss with R1, progressive growing with per-resolution
 batch sizes and learning rates, style mixing, EMA of G) in .objective; the converter of NVIDIA's TensorFlow
-pickles in .convert. Tasks: generate (ψ and cutoff), mix_styles, interpolate in Z and in W (zoo.tasks).
+pickles in .convert. Tasks: generate (ψ and cutoff), mix_styles, interpolate in Z and in W, project (zoo.tasks).
 """
 from zoo.hookspecs import hookimpl
 from zoo.records import Architecture, Converter, ObjectiveRecord, Paper
@@ -43,7 +43,7 @@ def register_architectures(register):
         test_config={"z_dim": 8, "w_dim": 8, "resolution": 8, "mapping_layers": 2, "channel_base": 32,
                      "channel_max": 8, "start_resolution": 4},
         # the W-space interpolation first, so that its interpolate (space="w") wraps the built-in one
-        tasks=("zoo.tasks.styles:WInterpolateTask", "generate", "interpolate", "mix_styles"),
+        tasks=("zoo.tasks.styles:WInterpolateTask", "generate", "interpolate", "mix_styles", "project"),
         objective="stylegan",
     ))
 
