@@ -63,6 +63,23 @@ def test_shapes_at_every_level_of_detail():
         G.set_lod(2.5)
 
 
+def test_generator_fade_in_by_hand():
+    """At lod 0.25 (8 px fading in, α = 0.75): 0.75·toRGB_8(x8) + 0.25·up(toRGB_4(x4)), from the blocks' own
+    outputs; at lod 1 the 4 px image nearest up-sampled."""
+    model = tiny(resolution=8)
+    G = model.components["generator"].eval()
+    syn = G.synthesis
+    ws = G.map_latent(torch.randn(2, 8))
+    with torch.no_grad():
+        x4 = syn.blocks[0](None, ws[:, :2], "const")
+        x8 = syn.blocks[1](x4, ws[:, 2:4], "const")
+        old = syn.torgb[0](x4).repeat_interleave(2, -1).repeat_interleave(2, -2)
+        G.set_lod(0.25)
+        assert torch.allclose(syn(ws), 0.75 * syn.torgb[1](x8) + 0.25 * old, atol=1e-5)
+        G.set_lod(1.0)
+        assert torch.allclose(syn(ws), old, atol=1e-6)
+
+
 def test_adain_by_hand():
     torch.manual_seed(1)
     layer = AdaIN(3, 5)
