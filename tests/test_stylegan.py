@@ -376,3 +376,25 @@ def test_short_training_run_learns_the_digits():
         trainer.train_step()
     assert float(G.lod) == 0.0
     assert mean_gap() < 0.5 * before
+
+
+def test_zoo_generate_truncation_is_psi_on_the_first_eight_layers(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from zoo.cli import main
+    from zoo.hub import save_pretrained
+
+    model = tiny(resolution=64)  # 10 ws: the default cutoff leaves the last two alone
+    G = model.components["generator"]
+    with torch.no_grad():
+        G.w_avg.w_avg.copy_(torch.randn(8))
+    save_pretrained(model, tmp_path / "m")
+    assert main(["generate", f"local-dir:{tmp_path / 'm'}", "-n", "2", "--truncation", "0.5", "--scale", "1",
+                 "-o", str(tmp_path / "s.png")]) == 0
+    loaded = zoo.load(f"local-dir:{tmp_path / 'm'}")
+    expected = loaded.generate(2, seed=0, truncation_psi=0.5)
+    everywhere = loaded.generate(2, seed=0, truncation_psi=0.5, truncation_cutoff=None)
+    grid = torch.from_numpy(np.array(Image.open(tmp_path / "s.png"), dtype=np.float32))
+    first = grid[2:66, 2:66] / 127.5 - 1  # make_grid pads by 2
+    assert (first - expected[0, 0]).abs().max() < 0.01 and (first - everywhere[0, 0]).abs().max() > 0.01
