@@ -59,6 +59,7 @@ DEFAULT_PLUGINS = {
     "esrgan": "zoo_plugins.esrgan",
     "stylegan2": "zoo_plugins.stylegan2",
     "progan": "zoo_plugins.progan",
+    "stylegan": "zoo_plugins.stylegan",
 }
 
 # hook name -> (record type it registers, attribute of the Catalog that stores it)

@@ -3,7 +3,7 @@
 #
 #   tests/mutation/run_mutmut.sh PAPER [SOURCE_TREE] [SCRATCH]
 #
-# PAPER is gan | dcgan | vae | cvae | aae | vaegan | cgan | icgan | infogan | sagan | biggan | pggan_inpaint | gan3d | sr | semantic | text | pix2pix | cyclegan | stylegan2 | progan | core (zoo/losses.py and zoo/objectives.py against
+# PAPER is gan | dcgan | vae | cvae | aae | vaegan | cgan | icgan | infogan | sagan | biggan | pggan_inpaint | gan3d | sr | semantic | text | pix2pix | cyclegan | stylegan2 | progan | stylegan | core (zoo/losses.py and zoo/objectives.py against
 # tests/test_losses.py and the six papers' tests). SOURCE_TREE (default: this checkout) is copied to SCRATCH (default
 # /tmp/genzoo-mutmut/PAPER) with plugins/zoo_plugins moved to the top level: mutmut names a mutant
 # after its file's path and compares that name with the function's __module__, so the file must sit
@@ -46,6 +46,8 @@ case $paper in
              tests='"tests/test_stylegan2.py", "tests/test_style_blocks.py", "tests/test_stylegan2_convert.py", "tests/test_stylegan2_ada.py"' ;;
   progan) files='"zoo_plugins/progan/networks.py", "zoo_plugins/progan/objective.py", "zoo_plugins/progan/convert.py", "zoo/nn/progressive.py"'
           tests='"tests/test_progan.py", "tests/test_progan_convert.py"' ;;
+  stylegan) files='"zoo_plugins/stylegan/networks.py", "zoo_plugins/stylegan/objective.py", "zoo_plugins/stylegan/convert.py", "zoo/nn/adain.py"'
+            tests='"tests/test_stylegan.py", "tests/test_stylegan_convert.py"' ;;
   core) files='"zoo/losses.py", "zoo/objectives.py"'
         tests='"tests/test_losses.py", "tests/test_gan.py", "tests/test_dcgan.py", "tests/test_vae.py", "tests/test_cvae.py", "tests/test_aae.py", "tests/test_vaegan.py", "tests/test_cgan.py"' ;;
   *) echo "run_mutmut.sh: unknown paper '$paper'" >&2; exit 2 ;;
