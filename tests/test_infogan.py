@@ -170,15 +170,17 @@ def _phase(objective, phase, model, images, seed=0):
     return objective.losses(phase, {"image": images}, dict(model.components))
 
 
-@pytest.mark.parametrize("weight", [1.0, 0.5])
-def test_phase_losses_are_the_gan_losses_minus_lambda_times_l_i(weight):
+@pytest.mark.parametrize("weight,d_batches", [(1.0, "joint"), (0.5, "joint"), (1.0, "separate")])
+def test_phase_losses_are_the_gan_losses_minus_lambda_times_l_i(weight, d_batches):
     """Recompute each phase from the same noise: BCE losses from D's logits, L_I from Q's outputs with
     F.cross_entropy and torch.distributions.Normal (a second implementation). D is in training mode, so
-    judging real and fake digits in separate batches (separate batch-norm statistics) would differ."""
+    judging real and fake digits in one batch or in two (one or two sets of batch-norm statistics) differs:
+    each d_batches option must match its own reference."""
     model = _tiny()
     g, d = model.generator, model.components["discriminator"]
     images = load_digits_tensors(16, "train")[0][:8]
-    objective = InfoGANObjective(info_weight=weight)
+    _perturb_norms(d)
+    objective = InfoGANObjective(info_weight=weight, d_batches=d_batches)
 
     def li(out, z):
         s = g.latent.split(z)
@@ -192,10 +194,13 @@ def test_phase_losses_are_the_gan_losses_minus_lambda_times_l_i(weight):
         torch.manual_seed(0)
         z = g.sample_latent(8)
         fake = g(z)
-        # D judges the real digits and the samples as one batch (one set of batch-norm statistics)
-        both = d.outputs(torch.cat([images, fake]))
-        real_logit, fake_logit = both.head("logits")[:8], both.head("logits")[8:]
-        out = type(both)({"logits": fake_logit}, aux={k: v[8:] for k, v in both.aux.items()})
+        if d_batches == "joint":  # real digits and samples as one batch (one set of batch-norm statistics)
+            both = d.outputs(torch.cat([images, fake]))
+            real_logit, fake_logit = both.head("logits")[:8], both.head("logits")[8:]
+            out = type(both)({"logits": fake_logit}, aux={k: v[8:] for k, v in both.aux.items()})
+        else:  # two batches, two sets of statistics
+            real_logit, out = d(images), d.outputs(fake)
+            fake_logit = out.head("logits")
         if phase == "discriminator":
             adv = F.binary_cross_entropy_with_logits(real_logit, torch.ones(8)) + \
                 F.binary_cross_entropy_with_logits(fake_logit, torch.zeros(8))
@@ -414,6 +419,9 @@ def test_defaults_ranges_and_small_sizes():
 
 def test_objective_options_reach_the_optimizers_and_the_logs():
     o = InfoGANObjective(lr=3e-3, d_lr=1e-4, beta1=0.0, beta2=0.9, generator_loss="minimax")
+    assert o.d_batches == "joint"  # the first shipped recipe's default
+    with pytest.raises(ValueError, match="d_batches"):
+        InfoGANObjective(d_batches="mixed")
     groups = {gr.name: gr.optimizer for gr in o.update_groups()}
     assert (groups["generator"].name, groups["generator"].lr, groups["generator"].betas) == ("adam", 3e-3, (0.0, 0.9))
     assert (groups["discriminator"].name, groups["discriminator"].lr, groups["discriminator"].betas) == ("adam", 1e-4, (0.0, 0.9))

@@ -25,7 +25,7 @@ def register_architectures(register):
         default_config={"noise_dim": 62, "categories": 10, "continuous": 2, "resolution": 32, "channels": 1,
                         "width": 64, "hidden": 1024, "q_hidden": 128, "fixed_std": False,
                         "info_weight": 1.0, "lr": 1e-3, "d_lr": 2e-4, "beta1": 0.5, "beta2": 0.999,
-                        "generator_loss": "nonsaturating"},
+                        "generator_loss": "nonsaturating", "d_batches": "joint"},
         test_config={"resolution": 8, "width": 4, "hidden": 16, "q_hidden": 8, "noise_dim": 4},
         tasks=("generate", "zoo_plugins.infogan.traverse:TraverseTask"),
         objective="infogan",

@@ -14,7 +14,10 @@ Q is a head on D's trunk (zoo_plugins.infogan.networks), so each step is two pha
    samples: it updates the whole discriminator, trunk, D head and Q head (Q maximises L_I);
 2. "generator": the non-saturating generator loss plus −λ L_I on fresh samples, updating G only.
 
-In both phases D sees the real digits and the samples as one batch (see `losses`).
+`d_batches` says how D sees a step's digits: "joint" (real digits and samples as one batch, one set of
+batch-norm statistics; the first shipped recipe) or "separate" (a batch of real digits, then a batch of
+samples, as the authors' released code and the zoo's DCGAN do; the generator phase then shows D the
+samples alone).
 
 λ = 1 (`info_weight`), as the paper sets for MNIST's discrete and two continuous codes (Sec. 6).
 Optimizer (App. C): Adam, lr 2e-4 for D, 1e-3 for G, β1 = 0.5 (β2 0.999; not stated in the paper).
@@ -60,7 +63,10 @@ class InfoGANObjective(Objective):
     ema = None
 
     def __init__(self, info_weight: float = 1.0, lr: float = 1e-3, d_lr: float = 2e-4, beta1: float = 0.5,
-                 beta2: float = 0.999, generator_loss: str = "nonsaturating") -> None:
+                 beta2: float = 0.999, generator_loss: str = "nonsaturating", d_batches: str = "joint") -> None:
+        if d_batches not in ("joint", "separate"):
+            raise ValueError(f"d_batches must be 'joint' or 'separate', got {d_batches!r}")
+        self.d_batches = d_batches
         if generator_loss not in ("nonsaturating", "minimax"):
             raise ValueError(f"generator_loss must be 'nonsaturating' or 'minimax', got {generator_loss!r}")
         self.info_weight = float(info_weight)
@@ -92,13 +98,18 @@ class InfoGANObjective(Objective):
         fake = G(z)
         if phase not in ("discriminator", "generator"):
             raise ValueError(f"unknown phase {phase!r}")
-        # real and fake digits pass through D as one batch, so that its batch norms (D's FC layer has
-        # one) normalise both with the same statistics: a batch of fakes alone would have the mean
-        # difference between fake and real features normalised away, and D could not see it
-        both = torch.cat([real, fake.detach() if phase == "discriminator" else fake])
-        out = discriminator_outputs(D, both)
-        real_logits, fake_logits = out.head("logits").split(n)
-        aux = {k: v[n:] for k, v in out.aux.items()}
+        shown = fake.detach() if phase == "discriminator" else fake
+        if self.d_batches == "joint":
+            # one batch: D's batch norms normalise real and fake with the same statistics
+            out = discriminator_outputs(D, torch.cat([real, shown]))
+            real_logits, fake_logits = out.head("logits").split(n)
+            aux = {k: v[n:] for k, v in out.aux.items()}
+        else:
+            # two batches, each with its own batch-norm statistics (the released code; zoo's DCGAN); the
+            # generator phase needs no real batch (its loss has no term in D(real))
+            real_logits = D(real) if phase == "discriminator" else None
+            out = discriminator_outputs(D, shown)
+            fake_logits, aux = out.head("logits"), dict(out.aux)
         if phase == "discriminator":
             adversarial = self.discriminator_loss(real_logits, fake_logits)
         else:
