@@ -152,3 +152,20 @@ def test_short_stage1_training_learns_to_match_text():
         wrong, valid = mismatched_texts(t, data["description_id"][:256])
         gap = (D(x, t)[valid] - D(x, wrong)[valid]).mean().item()
     assert gap > 0.5
+
+
+def test_text_scale_multiplies_the_embedding_before_both_cas():
+    """`text_scale` s: both stages' CAs read s·φ_t (the same images as the stage modules fed s·φ_t by hand);
+    the discriminators are not affected (they read φ_t)."""
+    torch.manual_seed(0)
+    G = tiny(text_scale=3.0)["generator"].eval()
+    assert G.text_scale == 3.0
+    latent, t = torch.randn(2, 16), torch.randn(2, 64)
+    z, eps1, eps2 = latent.split([8, 4, 4], 1)
+    low, mu1, logvar1 = G.stage1(z, 3.0 * t, eps1)
+    high, mu2, logvar2 = G.stage2(low, 3.0 * t, eps2)
+    torch.testing.assert_close(G.stage1_forward(latent, t)[1], mu1)
+    got = G.stage2_forward(latent, t)
+    for a, b in zip(got, (low, high, mu2, logvar2)):
+        torch.testing.assert_close(a, b)
+    assert not torch.allclose(G.stage1.ca_net.encode(t)[0], mu1)  # the scale is really applied

@@ -31,6 +31,7 @@ def register_architectures(register):
         default_config={"latent_dim": 100, "text_dim": 64, "condition_dim": 16, "g_width": 16, "g2_width": 16,
                         "d_width": 16, "resolution": 32, "stage1_resolution": 16, "channels": 1, "down": 1,
                         "residual_blocks": 2, "text_encoder": "char-cnn-rnn", "combinations": "seen", "ca_relu": False,
+                        "text_scale": 1.0,
                         "stage1_steps": 1500, "lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "kl_weight": 1.0,
                         "wrong_weight": 0.5, "lr_halve_every": 0},
         test_config={"resolution": 16, "stage1_resolution": 8, "g_width": 4, "g2_width": 4, "d_width": 4,

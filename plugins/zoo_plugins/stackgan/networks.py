@@ -134,14 +134,14 @@ class StackGANGenerator(Generator):
     def __init__(self, latent_dim: int = 100, text_dim: int = 64, condition_dim: int = 16, g_width: int = 16,
                  g2_width: int = 16, resolution: int = 32, stage1_resolution: int = 16, channels: int = 1,
                  down: int = 1, residual_blocks: int = 2, text_encoder: str = "char-cnn-rnn",
-                 ca_relu: bool = False) -> None:
+                 ca_relu: bool = False, text_scale: float = 1.0) -> None:
         super().__init__()
         up = int(math.log2(resolution / stage1_resolution)) + down
         if stage1_resolution * 2 ** (up - down) != resolution or up < 1:
             raise ValueError(f"resolution must be stage1_resolution times a power of two, got {resolution} "
                              f"and {stage1_resolution}")
         self.latent = LatentSpec((latent_dim + 2 * condition_dim,))
-        self.z_dim, self.condition_dim = latent_dim, condition_dim
+        self.z_dim, self.condition_dim, self.text_scale = latent_dim, condition_dim, text_scale
         self.condition = ConditionSpec("text_embedding", shape=(text_dim,))
         self.output = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
         self.stage1_output = OutputSpec((channels, stage1_resolution, stage1_resolution), value_range=(-1.0, 1.0))
@@ -159,13 +159,13 @@ class StackGANGenerator(Generator):
     def stage1_forward(self, latent: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Stage-I's (image, μ, log σ²)."""
         z, eps1, _ = self.split_latent(latent)
-        return self.stage1(z, c, eps1)
+        return self.stage1(z, c * self.text_scale, eps1)
 
     def stage2_forward(self, latent: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """(Stage-I image, Stage-II image, μ, log σ² of Stage-II's CA); no gradient reaches Stage-I."""
         with torch.no_grad():
             low = self.stage1_forward(latent, c)[0]
-        high, mu, logvar = self.stage2(low, c, self.split_latent(latent)[2])
+        high, mu, logvar = self.stage2(low, c * self.text_scale, self.split_latent(latent)[2])
         return low, high, mu, logvar
 
     def stage1_images(self, latent: Tensor, c: Tensor) -> Tensor:
