@@ -62,6 +62,7 @@ def test_two_stage_geometry():
         StackGANGenerator(resolution=24)
     cfg = registry.catalog().architecture("stackgan").default_config
     assert (cfg["kl_weight"], cfg["wrong_weight"], cfg["lr"], cfg["beta1"]) == (1.0, 0.5, 2e-4, 0.5)
+    assert (cfg["condition_dim"], cfg["latent_dim"], cfg["text_scale"]) == (128, 100, 28.0)  # the paper's 128-d ĉ
 
 
 def test_stage2_does_not_backpropagate_into_stage1():
@@ -94,10 +95,10 @@ def test_discriminator_sees_right_wrong_and_fake_text():
         loss = obj.losses(phase, batch, models).updates[phase]
         torch.manual_seed(3)
         z, eps1, eps2 = torch.randn(8, 16).split([8, 4, 4], 1)
-        with torch.no_grad():
-            fake, _, _ = G.stage1(z, text, eps1)
+        with torch.no_grad():  # the CAs read text_scale·φ_t (28 by default), D reads φ_t
+            fake, _, _ = G.stage1(z, G.text_scale * text, eps1)
             if phase == "discriminator_2":
-                fake, _, _ = G.stage2(fake, text, eps2)
+                fake, _, _ = G.stage2(fake, G.text_scale * text, eps2)
         expected = (sp(-D(real, text)).mean() + 0.5 * sp(D(real, text[wrong_rows])).mean()
                     + 0.5 * sp(D(fake, text)).mean())
         torch.testing.assert_close(loss, expected)
@@ -105,7 +106,7 @@ def test_discriminator_sees_right_wrong_and_fake_text():
     out = obj.losses("stage1", batch, models)
     torch.manual_seed(4)
     z, eps1, _ = torch.randn(8, 16).split([8, 4, 4], 1)
-    fake, mu, logvar = G.stage1(z, text, eps1)
+    fake, mu, logvar = G.stage1(z, G.text_scale * text, eps1)
     expected = sp(-D1(fake, text)).mean() + conditioning_augmentation_kl(mu, logvar)
     torch.testing.assert_close(out.updates["stage1"], expected)
 
