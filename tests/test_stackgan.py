@@ -170,3 +170,28 @@ def test_text_scale_multiplies_the_embedding_before_both_cas():
     for a, b in zip(got, (low, high, mu2, logvar2)):
         torch.testing.assert_close(a, b)
     assert not torch.allclose(G.stage1.ca_net.encode(t)[0], mu1)  # the scale is really applied
+
+
+def test_every_group_halves_its_learning_rate_and_d_weighs_the_wrong_pair_as_configured():
+    """lr_halve_every reaches all four update groups (the paper's halving); wrong_weight reaches D's loss."""
+    from zoo_plugins.stackgan.objective import StackGANObjective
+
+    obj = StackGANObjective(stage1_steps=5, lr_halve_every=10, wrong_weight=0.25)
+    for group in obj.update_groups():
+        assert [group.lr_schedule.multiplier(s) for s in (0, 9, 10, 25)] == [1.0, 1.0, 0.5, 0.25], group.name
+    torch.manual_seed(0)
+    model = tiny(stage1_steps=5)
+    G, D1 = model["generator"], model["discriminator"]
+    batch = _batch()
+    text, ids = batch["text_embedding"], batch["description_id"]
+    wrong_rows = [next((i + s) % 8 for s in range(1, 5) if ids[(i + s) % 8] != ids[i]) for i in range(8)]
+    torch.manual_seed(3)
+    loss = obj.losses("discriminator", batch, dict(model.components)).updates["discriminator"]
+    torch.manual_seed(3)
+    z, eps1, _ = torch.randn(8, 16).split([8, 4, 4], 1)
+    with torch.no_grad():
+        fake = G.stage1(z, G.text_scale * text, eps1)[0]
+    real, sp = torch.nn.functional.avg_pool2d(batch["image"], 2), torch.nn.functional.softplus
+    expected = (sp(-D1(real, text)).mean() + 0.25 * sp(D1(real, text[wrong_rows])).mean()
+                + 0.75 * sp(D1(fake, text)).mean())
+    torch.testing.assert_close(loss, expected)
