@@ -62,6 +62,7 @@ def test_two_stage_geometry():
         StackGANGenerator(resolution=24)
     cfg = registry.catalog().architecture("stackgan").default_config
     assert (cfg["kl_weight"], cfg["wrong_weight"], cfg["lr"], cfg["beta1"]) == (1.0, 0.5, 2e-4, 0.5)
+    assert (cfg["condition_dim"], cfg["latent_dim"], cfg["text_scale"]) == (128, 100, 28.0)  # the paper's 128-d ĉ
 
 
 def test_stage2_does_not_backpropagate_into_stage1():
@@ -94,10 +95,10 @@ def test_discriminator_sees_right_wrong_and_fake_text():
         loss = obj.losses(phase, batch, models).updates[phase]
         torch.manual_seed(3)
         z, eps1, eps2 = torch.randn(8, 16).split([8, 4, 4], 1)
-        with torch.no_grad():
-            fake, _, _ = G.stage1(z, text, eps1)
+        with torch.no_grad():  # the CAs read text_scale·φ_t (28 by default), D reads φ_t
+            fake, _, _ = G.stage1(z, G.text_scale * text, eps1)
             if phase == "discriminator_2":
-                fake, _, _ = G.stage2(fake, text, eps2)
+                fake, _, _ = G.stage2(fake, G.text_scale * text, eps2)
         expected = (sp(-D(real, text)).mean() + 0.5 * sp(D(real, text[wrong_rows])).mean()
                     + 0.5 * sp(D(fake, text)).mean())
         torch.testing.assert_close(loss, expected)
@@ -105,7 +106,7 @@ def test_discriminator_sees_right_wrong_and_fake_text():
     out = obj.losses("stage1", batch, models)
     torch.manual_seed(4)
     z, eps1, _ = torch.randn(8, 16).split([8, 4, 4], 1)
-    fake, mu, logvar = G.stage1(z, text, eps1)
+    fake, mu, logvar = G.stage1(z, G.text_scale * text, eps1)
     expected = sp(-D1(fake, text)).mean() + conditioning_augmentation_kl(mu, logvar)
     torch.testing.assert_close(out.updates["stage1"], expected)
 
@@ -152,3 +153,45 @@ def test_short_stage1_training_learns_to_match_text():
         wrong, valid = mismatched_texts(t, data["description_id"][:256])
         gap = (D(x, t)[valid] - D(x, wrong)[valid]).mean().item()
     assert gap > 0.5
+
+
+def test_text_scale_multiplies_the_embedding_before_both_cas():
+    """`text_scale` s: both stages' CAs read s·φ_t (the same images as the stage modules fed s·φ_t by hand);
+    the discriminators are not affected (they read φ_t)."""
+    torch.manual_seed(0)
+    G = tiny(text_scale=3.0)["generator"].eval()
+    assert G.text_scale == 3.0
+    latent, t = torch.randn(2, 16), torch.randn(2, 64)
+    z, eps1, eps2 = latent.split([8, 4, 4], 1)
+    low, mu1, logvar1 = G.stage1(z, 3.0 * t, eps1)
+    high, mu2, logvar2 = G.stage2(low, 3.0 * t, eps2)
+    torch.testing.assert_close(G.stage1_forward(latent, t)[1], mu1)
+    got = G.stage2_forward(latent, t)
+    for a, b in zip(got, (low, high, mu2, logvar2)):
+        torch.testing.assert_close(a, b)
+    assert not torch.allclose(G.stage1.ca_net.encode(t)[0], mu1)  # the scale is really applied
+
+
+def test_every_group_halves_its_learning_rate_and_d_weighs_the_wrong_pair_as_configured():
+    """lr_halve_every reaches all four update groups (the paper's halving); wrong_weight reaches D's loss."""
+    from zoo_plugins.stackgan.objective import StackGANObjective
+
+    obj = StackGANObjective(stage1_steps=5, lr_halve_every=10, wrong_weight=0.25)
+    for group in obj.update_groups():
+        assert [group.lr_schedule.multiplier(s) for s in (0, 9, 10, 25)] == [1.0, 1.0, 0.5, 0.25], group.name
+    torch.manual_seed(0)
+    model = tiny(stage1_steps=5)
+    G, D1 = model["generator"], model["discriminator"]
+    batch = _batch()
+    text, ids = batch["text_embedding"], batch["description_id"]
+    wrong_rows = [next((i + s) % 8 for s in range(1, 5) if ids[(i + s) % 8] != ids[i]) for i in range(8)]
+    torch.manual_seed(3)
+    loss = obj.losses("discriminator", batch, dict(model.components)).updates["discriminator"]
+    torch.manual_seed(3)
+    z, eps1, _ = torch.randn(8, 16).split([8, 4, 4], 1)
+    with torch.no_grad():
+        fake = G.stage1(z, G.text_scale * text, eps1)[0]
+    real, sp = torch.nn.functional.avg_pool2d(batch["image"], 2), torch.nn.functional.softplus
+    expected = (sp(-D1(real, text)).mean() + 0.25 * sp(D1(real, text[wrong_rows])).mean()
+                + 0.75 * sp(D1(fake, text)).mean())
+    torch.testing.assert_close(loss, expected)

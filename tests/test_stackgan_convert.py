@@ -18,6 +18,7 @@ def test_converted_generator_matches_the_authors_network():
     config, states = convert({"checkpoint": FIXTURE / "netG_tiny.pth"})
     assert config["latent_dim"] == 4 and config["condition_dim"] == 3 and config["text_dim"] == 5
     assert (config["stage1_resolution"], config["resolution"], config["down"], config["residual_blocks"]) == (64, 256, 2, 1)
+    assert config["ca_relu"] is True and config["text_scale"] == 1.0  # their CA_NET reads φ_t as it is
     assert any(k.startswith("stage1.") for k in states["generator"])  # the nested STAGE1_G.* keys
     G = StackGANGenerator(**{k: v for k, v in config.items() if k != "d_width"})
     G.load_state_dict(states["generator"], strict=True)

@@ -3,7 +3,7 @@
 #
 #   tests/mutation/run_mutmut.sh PAPER [SOURCE_TREE] [SCRATCH]
 #
-# PAPER is gan | dcgan | vae | cvae | aae | vaegan | cgan | icgan | infogan | sagan | biggan | pggan_inpaint | gan3d | sr | semantic | text | pix2pix | cyclegan | stylegan2 | progan | stylegan | core (zoo/losses.py and zoo/objectives.py against
+# PAPER is gan | dcgan | vae | cvae | aae | vaegan | cgan | icgan | infogan | sagan | biggan | pggan_inpaint | gan3d | sr | semantic | text | text-core | pix2pix | cyclegan | stylegan2 | progan | stylegan | core (zoo/losses.py and zoo/objectives.py against
 # tests/test_losses.py and the six papers' tests). SOURCE_TREE (default: this checkout) is copied to SCRATCH (default
 # /tmp/genzoo-mutmut/PAPER) with plugins/zoo_plugins moved to the top level: mutmut names a mutant
 # after its file's path and compares that name with the function's __module__, so the file must sit
@@ -36,6 +36,8 @@ case $paper in
             tests='"tests/test_spade.py", "tests/test_pix2pixhd.py", "tests/test_semantic_synthesis_convert.py", "tests/test_layouts_segmenter.py"' ;;
   text) files='"zoo_plugins/ganintcls/networks.py", "zoo_plugins/ganintcls/objective.py", "zoo_plugins/stackgan/networks.py", "zoo_plugins/stackgan/objective.py", "zoo_plugins/stackgan/convert.py", "zoo_plugins/ganintcls/convert_text.py", "zoo_plugins/ganintcls/convert_t7.py", "zoo/text/char_cnn_rnn.py", "zoo/text/joint_embedding.py", "zoo/text/pairs.py", "zoo/tasks/text.py"'
         tests='"tests/test_ganintcls.py", "tests/test_stackgan.py", "tests/test_stackgan_convert.py", "tests/test_ganintcls_convert.py", "tests/test_text_encoder.py", "tests/test_text_task.py"' ;;
+  text-core) files='"zoo_plugins/ganintcls/networks.py", "zoo_plugins/ganintcls/objective.py", "zoo_plugins/stackgan/networks.py", "zoo_plugins/stackgan/objective.py", "zoo/text/char_cnn_rnn.py", "zoo/text/joint_embedding.py", "zoo/text/pairs.py"'
+             tests='"tests/test_ganintcls.py", "tests/test_stackgan.py", "tests/test_stackgan_convert.py", "tests/test_text_encoder.py"' ;;  # text without the converters and the task (a shorter run)
   pix2pix) files='"zoo_plugins/pix2pix/networks.py", "zoo_plugins/pix2pix/objective.py", "zoo_plugins/pix2pix/pairs.py", "zoo_plugins/pix2pix/converters.py", "zoo/tasks/translate.py"'
            tests='"tests/test_pix2pix.py", "tests/test_translate_official.py", "tests/test_translate_task.py"' ;;
   cyclegan) files='"zoo_plugins/cyclegan/networks.py", "zoo_plugins/cyclegan/objective.py", "zoo_plugins/cyclegan/pool.py", "zoo_plugins/cyclegan/seasons.py", "zoo_plugins/cyclegan/converters.py"'

@@ -26,11 +26,14 @@ def register_architectures(register):
         components={"generator": "zoo_plugins.stackgan.networks:StackGANGenerator",
                     "discriminator": "zoo_plugins.stackgan.networks:Stage1Discriminator",
                     "discriminator_2": "zoo_plugins.stackgan.networks:Stage2Discriminator"},
-        # Sec. 4 / the authors' configs: z 100-d, condition (CA) 128-d (here 16), 2 residual blocks,
-        # Adam(2e-4, beta1=0.5), lr halved every 100 epochs (here every lr_halve_every steps), KL weight 1.
-        default_config={"latent_dim": 100, "text_dim": 64, "condition_dim": 16, "g_width": 16, "g2_width": 16,
+        # Sec. 4 / the authors' configs: z 100-d, condition (CA) 128-d, 2 residual blocks, Adam(2e-4,
+        # beta1=0.5), lr halved every 100 epochs (here every lr_halve_every steps), KL weight 1.
+        # text_scale 28 = 1 / the mean per-dimension std of the shipped char-CNN-RNN's embeddings of the
+        # training captions (0.036): the CAs read unit-scale embeddings (networks.py says why).
+        default_config={"latent_dim": 100, "text_dim": 64, "condition_dim": 128, "g_width": 16, "g2_width": 16,
                         "d_width": 16, "resolution": 32, "stage1_resolution": 16, "channels": 1, "down": 1,
                         "residual_blocks": 2, "text_encoder": "char-cnn-rnn", "combinations": "seen", "ca_relu": False,
+                        "text_scale": 28.0,
                         "stage1_steps": 1500, "lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "kl_weight": 1.0,
                         "wrong_weight": 0.5, "lr_halve_every": 0},
         test_config={"resolution": 16, "stage1_resolution": 8, "g_width": 4, "g2_width": 4, "d_width": 4,

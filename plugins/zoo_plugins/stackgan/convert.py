@@ -60,7 +60,8 @@ def infer_config(state: Mapping[str, torch.Tensor], name: str = "checkpoint") ->
             "stage1_resolution": stage1_resolution, "resolution": stage1_resolution * 2 ** (up - down),
             "channels": state["stage2.img.0.weight"].shape[0], "down": down,
             "residual_blocks": _count(state, r"stage2\.residual\.(\d+)\.block\.0\.weight"),
-            "d_width": 64, "text_encoder": "char-cnn-rnn", "ca_relu": True}  # their CA_NET's ReLU
+            "d_width": 64, "text_encoder": "char-cnn-rnn", "ca_relu": True,  # their CA_NET's ReLU
+            "text_scale": 1.0}  # their embeddings go into CA_NET as they are
 
 
 def convert(paths: Mapping[str, Path]) -> tuple[dict, dict[str, dict[str, torch.Tensor]]]:

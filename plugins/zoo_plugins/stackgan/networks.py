@@ -9,6 +9,14 @@ STAGE2_G, D_GET_LOGITS), so that their checkpoints map onto these modules name f
   a ReLU on FC's output (`ca_relu=True`, set for their converted weights); trained here without it, as
   the paper: with it, the KL term drove every pre-activation below zero within Stage-I's first 1,200
   steps (KL ≈ 5·10⁻⁷), after which μ = 0, ĉ = ε carried no text and no gradient could revive it.
+- `text_scale` s: both CAs read s·φ_t. The shipped char-CNN-RNN's embeddings are tiny (per-dimension
+  std 0.036 over the training captions; Reed's joint embedding loss fixes only the product of text and
+  image features, not their scales), and Adam moves each CA weight by about lr = 2e-4 a step, so the
+  caption-dependent part of μ grew by at most lr·Σᵢ|Δφᵢ| ≈ 5·10⁻⁴ a step: after Stage-I's 1,500 steps
+  its class means lay about 0.35 apart per dimension against σ ≈ 0.8, and the seen-caption class
+  accuracy was 17 % (condition_dim 16). With the paper's condition_dim 128, 500 Stage-I steps gave 19 %
+  at s = 1 and 68 % at s = 28 (1 / 0.036: unit-scale embeddings; 92 % after 1,500 steps). Unlike GAN-INT-CLS's compression, a layer after the CA cannot make up for it: it scales
+  the CA noise with μ. The authors' converted weights get s = 1 (their embeddings as they come).
 - Stage-I G: [z, ĉ] -> FC + BN + ReLU to 4×4 -> up-blocks (nearest ×2, 3×3 conv, BN, ReLU) -> 3×3 conv, tanh.
 - Stage-II G: Stage-I's image (detached) -> 3×3 conv + ReLU, stride-2 4×4 convs with BN + ReLU
   (`down` of them); its own CA, ĉ replicated spatially and concatenated; 3×3 conv + BN + ReLU; residual
@@ -134,14 +142,14 @@ class StackGANGenerator(Generator):
     def __init__(self, latent_dim: int = 100, text_dim: int = 64, condition_dim: int = 16, g_width: int = 16,
                  g2_width: int = 16, resolution: int = 32, stage1_resolution: int = 16, channels: int = 1,
                  down: int = 1, residual_blocks: int = 2, text_encoder: str = "char-cnn-rnn",
-                 ca_relu: bool = False) -> None:
+                 ca_relu: bool = False, text_scale: float = 1.0) -> None:
         super().__init__()
         up = int(math.log2(resolution / stage1_resolution)) + down
         if stage1_resolution * 2 ** (up - down) != resolution or up < 1:
             raise ValueError(f"resolution must be stage1_resolution times a power of two, got {resolution} "
                              f"and {stage1_resolution}")
         self.latent = LatentSpec((latent_dim + 2 * condition_dim,))
-        self.z_dim, self.condition_dim = latent_dim, condition_dim
+        self.z_dim, self.condition_dim, self.text_scale = latent_dim, condition_dim, text_scale
         self.condition = ConditionSpec("text_embedding", shape=(text_dim,))
         self.output = OutputSpec((channels, resolution, resolution), value_range=(-1.0, 1.0))
         self.stage1_output = OutputSpec((channels, stage1_resolution, stage1_resolution), value_range=(-1.0, 1.0))
@@ -159,13 +167,13 @@ class StackGANGenerator(Generator):
     def stage1_forward(self, latent: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Stage-I's (image, μ, log σ²)."""
         z, eps1, _ = self.split_latent(latent)
-        return self.stage1(z, c, eps1)
+        return self.stage1(z, c * self.text_scale, eps1)
 
     def stage2_forward(self, latent: Tensor, c: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """(Stage-I image, Stage-II image, μ, log σ² of Stage-II's CA); no gradient reaches Stage-I."""
         with torch.no_grad():
             low = self.stage1_forward(latent, c)[0]
-        high, mu, logvar = self.stage2(low, c, self.split_latent(latent)[2])
+        high, mu, logvar = self.stage2(low, c * self.text_scale, self.split_latent(latent)[2])
         return low, high, mu, logvar
 
     def stage1_images(self, latent: Tensor, c: Tensor) -> Tensor:
