@@ -234,6 +234,14 @@ B = [
   "penalty = losses.r1_penalty(self.discriminate(D, real), real)", "penalty = losses.r1_penalty(D(real), real)", "tests/test_stylegan2_ada.py"),
  ("stylegan2: rosinality noise maps shifted by one layer", "plugins/zoo_plugins/stylegan2/convert.py",
   'f"synthesis.blocks.{i + 1}.conv1", 2 * i + 2)', 'f"synthesis.blocks.{i + 1}.conv1", 2 * i + 1)', "tests/test_stylegan2_convert.py"),
+ ("srresnet: no long skip around the residual blocks", "plugins/zoo_plugins/srgan/networks.py",
+  "h = h + self.body_end(self.body(h))", "h = self.body_end(self.body(h))", "tests/test_srgan.py"),
+ ("srresnet: no batch norm after the post-residual convolution", "plugins/zoo_plugins/srgan/networks.py",
+  "nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width))", "nn.Conv2d(width, width, 3, padding=1), nn.Identity())", "tests/test_srgan.py"),
+ ("srgan: discriminator's dense LeakyReLU slope 0.3 instead of 0.2", "plugins/zoo_plugins/srgan/networks.py",
+  "nn.LeakyReLU(0.2), nn.Linear(dense, 1)", "nn.LeakyReLU(0.3), nn.Linear(dense, 1)", "tests/test_srgan.py"),
+ ("esrgan: augmentation mirrors the HR image along the other axis", "plugins/zoo_plugins/esrgan/objective.py",
+  "low, high = low.flip(3), high.flip(3)", "low, high = low.flip(3), high.flip(2)", "tests/test_esrgan.py"),
 ]
 only = sys.argv[1:]
 env = dict(os.environ, PYTHONPATH=f"{W}:{W}/plugins", OMP_NUM_THREADS="1")
