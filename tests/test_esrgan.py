@@ -263,3 +263,15 @@ def test_srvgg_compact_layout_and_activations(act, kind, slope):
     assert g.condition.shape == (3, "H", "W") and g.output.shape == (3, "H", "W")
     with pytest.raises(ValueError, match="act must be prelu, relu or lrelu"):
         SRVGGNetCompact(act="gelu")
+
+
+def test_esrgan_example_batch_pairs_a_random_image_with_its_bicubic_downscale():
+    """The benchmark's batch: photos-sr's degradation (anti-aliased bicubic ×1/scale) of the HR image."""
+    from zoo.data.photos_sr import bicubic_downscale
+
+    image = torch.rand(2, 3, 16, 16) * 2 - 1
+    image[0, 0, 0, 0], image[1, 2, 5, 7] = -1.0, 1.0  # the full range: both clamps then agree
+    for scale in (4, 2):
+        out = ESRGANObjective(scale=scale).example_batch({"image": image}, torch.Generator())
+        assert out["image"] is image and out["low_res"].shape == (2, 3, 16 // scale, 16 // scale)
+        assert torch.allclose(out["low_res"], bicubic_downscale(image, scale), atol=1e-6)

@@ -20,7 +20,7 @@ def _convs(module):
 
 
 def test_srresnet_has_the_papers_layout():
-    g = SRResNetGenerator(width=64, blocks=16, scale=4)
+    g = SRResNetGenerator()  # the defaults are the paper's: width 64, 16 blocks, ×4
     blocks = [m for m in g.modules() if isinstance(m, ResidualBlock)]
     assert len(blocks) == 16
     ups = [m for m in g.modules() if isinstance(m, SubPixelBlock)]
