@@ -190,3 +190,88 @@ def test_breakage_too_little_overlap_shows_seams():
     model = api.create("esrgan", config={"nf": 4, "nb": 1, "gc": 2, "resolution": 16, "d_width": 2})
     x = torch.rand(1, 3, 30, 27)
     assert (model.upscale(x, tile=8, overlap=0) - model.upscale(x)).abs().max() > 1e-4
+
+
+def test_esrgan_objective_defaults_are_the_papers():
+    """Sec. 4.1: Adam(2e-4, β = (0.9, 0.999)) halved every 2·10⁵ updates for the PSNR stage; the GAN
+    stage adds D with the same optimiser and schedule, λ = 5e-3, η = 1e-2, L1 on VGG19 conv5_4."""
+    import inspect
+
+    defaults = {k: p.default for k, p in inspect.signature(ESRGANObjective).parameters.items()}
+    assert defaults["feature_network"] == "vgg19" and defaults["perceptual_layer"] == "conv5_4"
+    assert defaults["augment"] is True and defaults["scale"] == 4
+    psnr = ESRGANObjective()
+    assert psnr.stage == "psnr" and psnr.perceptual is None and psnr.auxiliary() == {}
+    (group,) = psnr.update_groups()
+    assert (group.name, group.roles) == ("generator", ("generator",))
+    assert (group.optimizer.name, group.optimizer.lr, group.optimizer.betas) == ("adam", 2e-4, (0.9, 0.999))
+    assert [group.lr_schedule.multiplier(s) for s in (199_999, 200_000, 400_000, 800_000)] == [1, 0.5, 0.25, 0.0625]
+    assert [(p.name, p.groups) for p in psnr.schedule(0)] == [("generator", ("generator",))]
+
+    gan = ESRGANObjective(stage="gan", feature_network="random-vgg19-quarter", lr=1e-4, lr_milestones=(50,))
+    assert (gan.l1_weight, gan.adversarial_weight, gan.perceptual_weight) == (1e-2, 5e-3, 1.0)
+    assert gan.perceptual.layers == ("conv5_4",) and gan.perceptual.criterion == "l1"
+    assert gan.auxiliary() == {"perceptual": gan.perceptual}
+    groups = {g.name: g for g in gan.update_groups()}
+    assert {n: g.roles for n, g in groups.items()} == {"generator": ("generator",), "discriminator": ("discriminator",)}
+    for g in groups.values():
+        assert g.optimizer.lr == 1e-4 and g.optimizer.betas == (0.9, 0.999)
+        assert (g.lr_schedule.multiplier(49), g.lr_schedule.multiplier(50)) == (1, 0.5)
+    # G then D on the same batch (the authors' order)
+    assert [(p.name, p.groups, p.new_batch) for p in gan.schedule(0)][1] == ("discriminator", ("discriminator",), False)
+    assert [(p.name, p.groups) for p in gan.schedule(0)][0] == ("generator", ("generator",))
+    with pytest.raises(ValueError, match="stage must be one of psnr, gan"):
+        ESRGANObjective(stage="perceptual")
+
+
+def test_unit_pair_maps_to_unit_range_and_turns_both_images_alike():
+    """augment: one of the eight symmetries of the square, the same for LR and HR (by hand: the HR
+    image of a pair is the LR image upsampled, so the pair stays a pair after any symmetry)."""
+    from zoo_plugins.esrgan.objective import unit_pair
+
+    low = torch.arange(12.0).view(1, 1, 3, 4) / 12 * 2 - 1
+    high = low.repeat_interleave(2, 2).repeat_interleave(2, 3)
+    plain = unit_pair({"low_res": low, "image": high}, augment=False)
+    assert torch.equal(plain[0], (low + 1) / 2) and torch.equal(plain[1], (high + 1) / 2)
+    torch.manual_seed(0)
+    seen = set()
+    for _ in range(64):
+        a, b = unit_pair({"low_res": low, "image": high}, augment=True)
+        assert torch.equal(a.repeat_interleave(2, 2).repeat_interleave(2, 3), b)
+        seen.add(tuple(a.flatten().tolist()))
+    symmetries = {tuple(t.flatten().tolist()) for k in range(4)
+                  for t in (torch.rot90((low + 1) / 2, k, (2, 3)), torch.rot90((low + 1) / 2, k, (2, 3)).flip(3))}
+    assert seen == symmetries  # all eight, and nothing else
+
+
+@pytest.mark.parametrize("act,kind,slope", [("prelu", nn.PReLU, None), ("relu", nn.ReLU, None),
+                                            ("lrelu", nn.LeakyReLU, 0.1)])
+def test_srvgg_compact_layout_and_activations(act, kind, slope):
+    """Real-ESRGAN's SRVGGNetCompact (BasicSR's defaults: 64 features, 16 body convolutions, ×4): conv +
+    act, num_conv × (conv + act), conv to 3·scale² channels; [0, 1] in and out."""
+    g = SRVGGNetCompact(act=act)
+    convs = [m for m in g.body if isinstance(m, nn.Conv2d)]
+    acts = [m for m in g.body if isinstance(m, kind)]
+    assert len(convs) == 18 and len(acts) == 17 and len(g.body) == 35 and g.scale == 4
+    assert [c.out_channels for c in convs] == [64] * 17 + [3 * 16] and convs[0].in_channels == 3
+    assert all(isinstance(m, nn.Conv2d) for m in g.body[::2]) and all(isinstance(m, kind) for m in g.body[1::2])
+    if kind is nn.PReLU:
+        assert all(a.num_parameters == 64 for a in acts)
+    if slope is not None:
+        assert all(a.negative_slope == slope for a in acts)
+    assert g.condition.value_range == (0.0, 1.0) and g.output.value_range == (0.0, 1.0)
+    assert g.condition.shape == (3, "H", "W") and g.output.shape == (3, "H", "W")
+    with pytest.raises(ValueError, match="act must be prelu, relu or lrelu"):
+        SRVGGNetCompact(act="gelu")
+
+
+def test_esrgan_example_batch_pairs_a_random_image_with_its_bicubic_downscale():
+    """The benchmark's batch: photos-sr's degradation (anti-aliased bicubic ×1/scale) of the HR image."""
+    from zoo.data.photos_sr import bicubic_downscale
+
+    image = torch.rand(2, 3, 16, 16) * 2 - 1
+    image[0, 0, 0, 0], image[1, 2, 5, 7] = -1.0, 1.0  # the full range: both clamps then agree
+    for scale in (4, 2):
+        out = ESRGANObjective(scale=scale).example_batch({"image": image}, torch.Generator())
+        assert out["image"] is image and out["low_res"].shape == (2, 3, 16 // scale, 16 // scale)
+        assert torch.allclose(out["low_res"], bicubic_downscale(image, scale), atol=1e-6)

@@ -97,3 +97,19 @@ def test_text_to_image_weights_reproduce_their_text_scores(name):
                            ("frechet", "frechet"), ("is_style", "is")):
             got, want = scores[field], stated[f"text_{captions}_{key}"]
             assert rounded_like(float(got), float(want)), f"{name}: text_{captions}_{key} is {got}, registry says {want}"
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if "psnr_y" in registry.catalog().weight_set(n).metrics])
+def test_super_resolution_weights_reproduce_their_held_out_scores(name):
+    """The registry's PSNR / SSIM (Y, border 4) and sharpness ratios on the three held-out photographs, as
+    `python -m zoo_plugins.srgan.evaluate NAME` measures them, bicubic's beside."""
+    from zoo_plugins.srgan.evaluate import evaluate
+
+    stated = registry.catalog().weight_set(name).metrics
+    results, _ = evaluate([name], scale=4)
+    checks = {"psnr_y": (name, "psnr"), "ssim_y": (name, "ssim"), "sharpness_gradient_ratio": (name, "gradient"),
+              "sharpness_high_frequency_ratio": (name, "high_frequency"), "bicubic_psnr_y": ("bicubic", "psnr"),
+              "bicubic_ssim_y": ("bicubic", "ssim")}
+    for key, (method, field) in checks.items():
+        got = results[method][field]
+        assert rounded_like(got, float(stated[key])), f"{name}: {key} is {got}, registry says {stated[key]}"

@@ -20,7 +20,7 @@ def _convs(module):
 
 
 def test_srresnet_has_the_papers_layout():
-    g = SRResNetGenerator(width=64, blocks=16, scale=4)
+    g = SRResNetGenerator()  # the defaults are the paper's: width 64, 16 blocks, ×4
     blocks = [m for m in g.modules() if isinstance(m, ResidualBlock)]
     assert len(blocks) == 16
     ups = [m for m in g.modules() if isinstance(m, SubPixelBlock)]
@@ -205,3 +205,127 @@ def test_zoo_eval_psnr_of_an_any_size_upscaler_uses_its_scale_and_input_range(tm
         out = model.components["generator"](None, (pairs["low_res"][:8] + 1) / 2)
     want = psnr_ssim.psnr(out, pairs["image"][:8], crop_border=4).mean()
     assert abs(got["metrics"]["psnr"]["psnr"] - float(want)) < 1e-3
+
+
+def _randomise_bn(module):
+    """Non-trivial running statistics and affine weights, so that where a BN sits shows in the output."""
+    for bn in (m for m in module.modules() if isinstance(m, nn.BatchNorm2d)):
+        bn.running_mean.uniform_(-1, 1), bn.running_var.uniform_(0.5, 2)
+        bn.weight.data.uniform_(0.5, 2), bn.bias.data.uniform_(-0.5, 0.5)
+
+
+def _bn(layer, h):
+    return (h - layer.running_mean[:, None, None]) / torch.sqrt(layer.running_var[:, None, None] + layer.eps) \
+        * layer.weight[:, None, None] + layer.bias[:, None, None]
+
+
+def _prelu(h, weight):
+    return torch.where(h > 0, h, weight[:, None, None] * h)
+
+
+def test_srresnet_forward_by_hand():
+    """Fig. 4: conv9 + PReLU; the blocks; conv3 + BN added to the first layer's output (the long skip);
+    per ×2: conv3 to 4·width, pixel shuffle, PReLU over `width` channels; conv9 to the image."""
+    torch.manual_seed(0)
+    g = SRResNetGenerator(width=4, blocks=2, scale=4).eval()
+    _randomise_bn(g)
+    for m in g.modules():
+        if isinstance(m, nn.PReLU):
+            m.weight.data.uniform_(0.05, 0.5)
+    x = torch.rand(1, 3, 5, 6)
+    head = _prelu(F.conv2d(x, g.head[0].weight, g.head[0].bias, padding=4), g.head[1].weight)
+    h = head + _bn(g.body_end[1], F.conv2d(g.body(head), g.body_end[0].weight, g.body_end[0].bias, padding=1))
+    for up in g.upsample:
+        assert up.act.num_parameters == 4 and up.conv.out_channels == 16
+        h = _prelu(F.pixel_shuffle(F.conv2d(h, up.conv.weight, up.conv.bias, padding=1), 2), up.act.weight)
+    want = F.conv2d(h, g.tail.weight, g.tail.bias, padding=4)
+    with torch.no_grad():
+        assert torch.allclose(g(None, x), want, atol=1e-5)
+    assert g.condition.shape == (3, "H", "W") and g.output.shape == (3, "H", "W")
+    with pytest.raises(ValueError, match="blocks and width"):
+        SRResNetGenerator(width=4, blocks=0)
+
+
+def test_discriminator_forward_by_hand():
+    """Fig. 4 (bottom): conv + LeakyReLU(0.2); seven conv + BN + LeakyReLU(0.2); dense, LeakyReLU(0.2),
+    dense 1; `features` gives the first layer's and each block's output."""
+    torch.manual_seed(0)
+    d = SRGANDiscriminator(resolution=16, d_width=2, dense=8).eval()
+    _randomise_bn(d)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    h = F.leaky_relu(F.conv2d(x, d.stem[0].weight, d.stem[0].bias, padding=1), 0.2)
+    feats = [h]
+    for block in d.blocks:
+        conv, bn = block[0], block[1]
+        h = F.leaky_relu(_bn(bn, F.conv2d(h, conv.weight, conv.bias, stride=conv.stride, padding=1)), 0.2)
+        feats.append(h)
+    logit = F.linear(F.leaky_relu(F.linear(h.flatten(1), d.dense[0].weight, d.dense[0].bias), 0.2),
+                     d.dense[2].weight, d.dense[2].bias).squeeze(1)
+    with torch.no_grad():
+        assert torch.allclose(d(x), logit, atol=1e-5)
+        got = d.features(x)
+        assert len(got) == 8 and all(torch.allclose(a, b, atol=1e-5) for a, b in zip(got, feats))
+    assert d.input.value_range == (-1.0, 1.0)
+    with pytest.raises(ValueError, match="multiple of 16"):
+        SRGANDiscriminator(resolution=24)
+
+
+def test_objectives_defaults_and_update_order_are_the_papers():
+    """Sec. 3.2: Adam(1e-4, β1 = 0.9) for both; SRGAN: D then G on one batch, the 1e-3 adversarial weight,
+    VGG54 rescaled by 1/12.75, lr ×0.1 after 10⁵ updates; SRResNet: one G update per step."""
+    import inspect
+
+    from zoo_plugins.srgan.objective import training_pair
+
+    mse = SRResNetObjective()
+    (group,) = mse.update_groups()
+    assert (group.name, group.roles) == ("generator", ("generator",))
+    assert (group.optimizer.name, group.optimizer.lr, group.optimizer.betas) == ("adam", 1e-4, (0.9, 0.999))
+    assert group.lr_schedule.multiplier(10 ** 6) == 1.0 and mse.augment is True and mse.scale == 4
+    assert SRResNetObjective(lr_drop=7).update_groups()[0].lr_schedule.multiplier(7) == pytest.approx(0.1)
+    assert [(p.name, p.groups) for p in mse.schedule(0)] == [("generator", ("generator",))]
+    with pytest.raises(ValueError, match="unknown phase"):
+        mse.losses("discriminator", {}, {})
+
+    defaults = {k: p.default for k, p in inspect.signature(SRGANObjective).parameters.items()}
+    assert (defaults["lr"], defaults["beta1"], defaults["lr_drop"]) == (1e-4, 0.9, 100_000)
+    assert (defaults["adversarial_weight"], defaults["content_layer"], defaults["content_scale"]) == \
+        (1e-3, "relu5_4", 1 / 12.75)
+    assert defaults["feature_network"] == "vgg19" and defaults["augment"] is True
+    _, _, gan, _ = _srgan_parts()
+    groups = {g.name: g for g in gan.update_groups()}
+    assert {n: g.roles for n, g in groups.items()} == {"discriminator": ("discriminator",), "generator": ("generator",)}
+    assert all((g.optimizer.lr, g.optimizer.betas) == (1e-4, (0.9, 0.999)) for g in groups.values())
+    assert gan.perceptual.layers == ("relu5_4",) and gan.perceptual.criterion == "mse"
+    assert gan.auxiliary() == {"perceptual": gan.perceptual}
+    assert [(p.name, p.groups, p.new_batch) for p in gan.schedule(0)] == \
+        [("discriminator", ("discriminator",), True), ("generator", ("generator",), False)]
+    with pytest.raises(ValueError, match="adversarial_weight"):
+        SRGANObjective(feature_network="random-vgg19", adversarial_weight=-1)
+    with pytest.raises(ValueError, match="content_scale"):
+        SRGANObjective(feature_network="random-vgg19", content_scale=0)
+
+    # the training pair: LR in [0, 1], HR in [-1, 1], turned by one symmetry alike
+    low = torch.arange(12.0).view(1, 1, 3, 4) / 12 * 2 - 1
+    high = low.repeat_interleave(2, 2).repeat_interleave(2, 3)
+    a, b = training_pair({"low_res": low, "image": high}, augment=False)
+    assert torch.equal(a, (low + 1) / 2) and torch.equal(b, high)
+    torch.manual_seed(0)
+    seen = set()
+    for _ in range(64):
+        a, b = training_pair({"low_res": low, "image": high}, augment=True)
+        assert torch.equal(a.repeat_interleave(2, 2).repeat_interleave(2, 3), (b + 1) / 2)
+        seen.add(tuple(a.flatten().tolist()))
+    assert len(seen) == 8
+
+
+def test_example_batch_pairs_a_random_image_with_its_bicubic_downscale():
+    from zoo.data.photos_sr import bicubic_downscale
+
+    image = torch.rand(2, 3, 16, 16) * 2 - 1
+    image[0, 0, 0, 0], image[1, 2, 5, 7] = -1.0, 1.0  # the full range: both clamps then agree
+    for objective in (SRResNetObjective(scale=4), SRGANObjective(feature_network="random-vgg19", scale=2)):
+        out = objective.example_batch({"image": image}, torch.Generator())
+        want = bicubic_downscale(image, objective.scale).clamp(-1, 1)
+        assert out["image"] is image and out["low_res"].shape[-1] == 16 // objective.scale
+        assert torch.allclose(out["low_res"], want, atol=1e-6)

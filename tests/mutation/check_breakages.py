@@ -301,6 +301,14 @@ B = [
   '(sw * _coef(sw.shape, 1.0, ws)).T', '(sw * _coef(sw.shape, math.sqrt(2), ws)).T', 'tests/test_stylegan_convert.py'),
  ('stylegan: TF mapping biases without lrmul', 'plugins/zoo_plugins/stylegan/convert.py',
   'np.asarray(m[f"Dense{i}/bias"], np.float32) * lrmul', 'np.asarray(m[f"Dense{i}/bias"], np.float32)', 'tests/test_stylegan_convert.py'),
+ ("srresnet: no long skip around the residual blocks", "plugins/zoo_plugins/srgan/networks.py",
+  "h = h + self.body_end(self.body(h))", "h = self.body_end(self.body(h))", "tests/test_srgan.py"),
+ ("srresnet: no batch norm after the post-residual convolution", "plugins/zoo_plugins/srgan/networks.py",
+  "nn.Conv2d(width, width, 3, padding=1), nn.BatchNorm2d(width))", "nn.Conv2d(width, width, 3, padding=1), nn.Identity())", "tests/test_srgan.py"),
+ ("srgan: discriminator's dense LeakyReLU slope 0.3 instead of 0.2", "plugins/zoo_plugins/srgan/networks.py",
+  "nn.LeakyReLU(0.2), nn.Linear(dense, 1)", "nn.LeakyReLU(0.3), nn.Linear(dense, 1)", "tests/test_srgan.py"),
+ ("esrgan: augmentation mirrors the HR image along the other axis", "plugins/zoo_plugins/esrgan/objective.py",
+  "low, high = low.flip(3), high.flip(3)", "low, high = low.flip(3), high.flip(2)", "tests/test_esrgan.py"),
 ]
 only = sys.argv[1:]
 env = dict(os.environ, PYTHONPATH=f"{W}:{W}/plugins", OMP_NUM_THREADS="1")
