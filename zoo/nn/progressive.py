@@ -62,6 +62,12 @@ def fade_reals(x: Tensor, lod: float) -> Tensor:
     return upscale2d(x, 2 ** k)
 
 
+def check_lod(lod: float, levels: int, resolution: int, role: str) -> None:
+    """The levels of detail a growing network can show: 0 (full resolution) to `levels` (its smallest)."""
+    if not 0 <= lod <= levels:
+        raise ValueError(f"lod must be in [0, {levels}] for a {resolution} px {role}, got {lod}")
+
+
 @dataclass(frozen=True)
 class Segment:
     """A stretch of training with one batch size: stabilising at `resolution`, or fading it in."""
@@ -160,3 +166,25 @@ class GrowthSchedule:
         """(starts, sizes) for zoo.interfaces.BatchSizes."""
         segs = self.segments()
         return tuple(s.start_step for s in segs), tuple(s.batch_size for s in segs)
+
+
+class GrowthCheckpoint:
+    """The checkpointed part of a growing objective (`self.state`, a GrowthState; `self.growth`, its
+    GrowthSchedule). The schedule is a function of the step, so a resumed run recomputes it and refuses a
+    checkpoint grown on another schedule instead of silently continuing at another level of detail."""
+
+    def state_dict(self) -> dict:
+        s = self.state
+        return {"step": s.step, "images_seen": s.images_seen, "lod": s.lod, "resolution": s.resolution,
+                "alpha": s.alpha}
+
+    def load_state_dict(self, state: dict) -> None:
+        if not state:
+            return
+        expected = self.growth.state_at(int(state["step"]))
+        if abs(expected.lod - float(state["lod"])) > 1e-9 or expected.images_seen != int(state["images_seen"]):
+            raise ValueError(f"the checkpoint was grown on another schedule: at step {state['step']} it had lod "
+                             f"{state['lod']} after {state['images_seen']} images, this configuration gives lod "
+                             f"{expected.lod} after {expected.images_seen}")
+        self.state = GrowthState(int(state["step"]), int(state["images_seen"]), float(state["lod"]),
+                                 int(state["resolution"]), float(state["alpha"]))

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from zoo.interfaces import ConditionSpec, Discriminator, Generator, LatentSpec, OutputSpec
 from zoo.nn.equalized import LRELU_SLOPE, EqualConv2d, EqualLinear, MinibatchStdDev, pixel_norm
-from zoo.nn.progressive import downscale2d, fade_in, split_lod, upscale2d
+from zoo.nn.progressive import check_lod, downscale2d, fade_in, split_lod, upscale2d
 
 RELU_GAIN = math.sqrt(2)
 
@@ -105,8 +105,7 @@ class ProGANGenerator(Generator):
         return len(self.blocks)
 
     def set_lod(self, lod: float) -> None:
-        if not 0 <= lod <= self.levels:
-            raise ValueError(f"lod must be in [0, {self.levels}] for a {self.resolution} px generator, got {lod}")
+        check_lod(lod, self.levels, self.resolution, "generator")
         self.lod.fill_(lod)
 
     def synthesize(self, z: Tensor) -> Tensor:
@@ -175,8 +174,7 @@ class ProGANDiscriminator(Discriminator):
         return len(self.blocks)
 
     def set_lod(self, lod: float) -> None:
-        if not 0 <= lod <= self.levels:
-            raise ValueError(f"lod must be in [0, {self.levels}] for a {self.resolution} px discriminator, got {lod}")
+        check_lod(lod, self.levels, self.resolution, "discriminator")
         self.lod.fill_(lod)
 
     def features(self, x: Tensor, c: Tensor | None = None) -> list[Tensor]:

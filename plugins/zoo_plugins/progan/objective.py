@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from zoo import losses
 from zoo.interfaces import EMASpec, Objective, OptimizerSpec, Phase, PhaseLosses, UpdateGroup
 from zoo.interfaces.schedules import BatchSizes
-from zoo.nn.progressive import GrowthSchedule, GrowthState, fade_reals
+from zoo.nn.progressive import GrowthCheckpoint, GrowthSchedule, fade_reals
 
 
 def wgan_gp_drift_loss(real_logits: Tensor, fake_logits: Tensor, penalty: Tensor, gp_lambda: float,
@@ -29,7 +29,7 @@ def wgan_gp_drift_loss(real_logits: Tensor, fake_logits: Tensor, penalty: Tensor
     return fake_logits.mean() - real_logits.mean() + gp_lambda * penalty + drift * real_logits.square().mean()
 
 
-class ProGANObjective(Objective):
+class ProGANObjective(GrowthCheckpoint, Objective):
     def __init__(self, resolution: int = 1024, start_resolution: int = 4, stabilize_kimg: float = 800.0,
                  fade_kimg: float = 800.0, batch_size: int = 16,
                  batch_sizes: Mapping[str, int] | None = None, lr: float = 0.001, beta1: float = 0.0,
@@ -77,19 +77,3 @@ class ProGANObjective(Objective):
             loss = losses.wasserstein_generator_loss(D(G(z)))
             return PhaseLosses({"generator": loss}, {"g_loss": loss.detach()})
         raise ValueError(f"unknown phase {phase!r}")
-
-    def state_dict(self) -> dict:
-        s = self.state
-        return {"step": s.step, "images_seen": s.images_seen, "lod": s.lod, "resolution": s.resolution,
-                "alpha": s.alpha}
-
-    def load_state_dict(self, state: dict) -> None:
-        if not state:
-            return
-        expected = self.growth.state_at(int(state["step"]))
-        if abs(expected.lod - float(state["lod"])) > 1e-9 or expected.images_seen != int(state["images_seen"]):
-            raise ValueError(f"the checkpoint was grown on another schedule: at step {state['step']} it had lod "
-                             f"{state['lod']} after {state['images_seen']} images, this configuration gives lod "
-                             f"{expected.lod} after {expected.images_seen}")
-        self.state = GrowthState(int(state["step"]), int(state["images_seen"]), float(state["lod"]),
-                                 int(state["resolution"]), float(state["alpha"]))

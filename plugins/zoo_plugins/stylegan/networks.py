@@ -29,7 +29,7 @@ from zoo.interfaces.specs import WSpaceSpec
 from zoo.nn import WAverage
 from zoo.nn.adain import AdaIN, ChannelNoise, blur2d, blur_filter
 from zoo.nn.equalized import LRELU_SLOPE, EqualConv2d, EqualLinear, MinibatchStdDev, pixel_norm
-from zoo.nn.progressive import downscale2d, fade_in, split_lod, upscale2d
+from zoo.nn.progressive import check_lod, downscale2d, fade_in, split_lod, upscale2d
 
 RELU_GAIN = math.sqrt(2)
 
@@ -165,9 +165,7 @@ class StyleGANGenerator(Generator):
         return self.synthesis.levels
 
     def set_lod(self, lod: float) -> None:
-        if not 0 <= lod <= self.levels:
-            raise ValueError(f"lod must be in [0, {self.levels}] for a {self.synthesis.resolution} px generator, "
-                             f"got {lod}")
+        check_lod(lod, self.levels, self.synthesis.resolution, "generator")
         self.synthesis.lod.fill_(lod)
 
     def noise_buffers(self) -> list[Tensor]:
@@ -224,8 +222,7 @@ class StyleGANDiscriminator(Discriminator):
         return len(self.blocks)
 
     def set_lod(self, lod: float) -> None:
-        if not 0 <= lod <= self.levels:
-            raise ValueError(f"lod must be in [0, {self.levels}] for a {self.resolution} px discriminator, got {lod}")
+        check_lod(lod, self.levels, self.resolution, "discriminator")
         self.lod.fill_(lod)
 
     def features(self, x: Tensor, c: Tensor | None = None) -> list[Tensor]:

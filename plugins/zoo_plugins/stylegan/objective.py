@@ -24,7 +24,7 @@ from torch import Tensor, nn
 from zoo import losses
 from zoo.interfaces import EMASpec, Objective, OptimizerSpec, Phase, PhaseLosses, UpdateGroup
 from zoo.interfaces.schedules import BatchSizes, LRSchedule
-from zoo.nn.progressive import GrowthSchedule, GrowthState, fade_reals
+from zoo.nn.progressive import GrowthCheckpoint, GrowthSchedule, fade_reals
 
 
 def mixing_cutoff(num_layers: int, lod: float, prob: float) -> int:
@@ -66,7 +66,7 @@ class Piecewise(LRSchedule):
         return ", ".join(f"x{v:g} from step {s}" for s, v in zip(self.starts, self.values))
 
 
-class StyleGANObjective(Objective):
+class StyleGANObjective(GrowthCheckpoint, Objective):
     def __init__(self, resolution: int = 1024, start_resolution: int = 8, stabilize_kimg: float = 600.0,
                  fade_kimg: float = 600.0, batch_size: int = 32, batch_sizes: Mapping[str, int] | None = None,
                  lr: float = 0.001, lrs: Mapping[str, float] | None = None, beta1: float = 0.0, beta2: float = 0.99,
@@ -124,19 +124,3 @@ class StyleGANObjective(Objective):
             loss = losses.nonsaturating_generator_loss(D(fake))
             return PhaseLosses({"generator": loss}, {"g_loss": loss.detach()})
         raise ValueError(f"unknown phase {phase!r}")
-
-    def state_dict(self) -> dict:
-        s = self.state
-        return {"step": s.step, "images_seen": s.images_seen, "lod": s.lod, "resolution": s.resolution,
-                "alpha": s.alpha}
-
-    def load_state_dict(self, state: dict) -> None:
-        if not state:
-            return
-        expected = self.growth.state_at(int(state["step"]))
-        if abs(expected.lod - float(state["lod"])) > 1e-9 or expected.images_seen != int(state["images_seen"]):
-            raise ValueError(f"the checkpoint was grown on another schedule: at step {state['step']} it had lod "
-                             f"{state['lod']} after {state['images_seen']} images, this configuration gives lod "
-                             f"{expected.lod} after {expected.images_seen}")
-        self.state = GrowthState(int(state["step"]), int(state["images_seen"]), float(state["lod"]),
-                                 int(state["resolution"]), float(state["alpha"]))
