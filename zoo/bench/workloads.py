@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -198,6 +197,20 @@ def build_workload(model, task: str, batch_size: int, *, dtype: str = "fp32", de
                     modules=[m for m in (generator, encoder) if m is not None], cuda_graphs=cuda_graphs)
 
 
+class RepeatedBatch:
+    """The same batch on every call. `batch_size` can be set, as objectives that schedule the batch size need
+    (ProGAN's and StyleGAN's per-resolution sizes), but is ignored: a train-step row times the size it names."""
+
+    def __init__(self, batch, batch_size: int):
+        self.batch, self.batch_size = batch, batch_size
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.batch
+
+
 def _train_step(model, batch_size, dt, device, channels_last, gen) -> Workload:
     import torch
 
@@ -228,12 +241,12 @@ def _train_step(model, batch_size, dt, device, channels_last, gen) -> Workload:
     precision = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dt]
     if "precision" in inspect.signature(Trainer).parameters:  # the trainer's own mixed precision
         try:
-            trainer = Trainer(trained, objective, itertools.repeat(batch), device=device, precision=precision)
+            trainer = Trainer(trained, objective, RepeatedBatch(batch, batch_size), device=device, precision=precision)
         except ValueError as exc:  # e.g. fp16 loss scaling on CPU
             raise UnsupportedError(f"train-step in {precision}: {exc}") from exc
         amp = contextlib.nullcontext()
     else:
-        trainer = Trainer(trained, objective, itertools.repeat(batch), device=device)
+        trainer = Trainer(trained, objective, RepeatedBatch(batch, batch_size), device=device)
         amp = torch.autocast(torch.device(device).type, dtype=dt) if precision != "fp32" else contextlib.nullcontext()
     roles = {r for grp in objective.update_groups() for r in grp.roles}
     params = sum(_count(trained[r]) for r in roles if r in trained)
