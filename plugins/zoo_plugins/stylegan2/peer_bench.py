@@ -61,14 +61,14 @@ def pair(reference_generator, resolution: int, seed: int = 0):
     return ours.eval(), theirs
 
 
-def compare(reference_generator, resolution: int, batch_size: int, dtype: str, *, device: str = "cpu",
+def compare(ours, theirs, resolution: int, batch_size: int, dtype: str, *, device: str = "cpu",
             warmup: int = 1, iters: int = 3, rounds: int = 2, channels_last: bool = False,
             compile_mode: str | None = None) -> dict:
+    """Time one (dtype, batch size) row of a `pair`; bf16 runs under autocast, so the fp32 weights serve every row."""
     import torch
 
     from zoo.bench.peer_timing import time_against_peer
 
-    ours, theirs = pair(reference_generator, resolution)
     ours, theirs = ours.to(device), theirs.to(device)
     if channels_last:
         ours = ours.to(memory_format=torch.channels_last)
@@ -112,9 +112,10 @@ def main(argv=None) -> int:
     generator = import_reference(args.reference.resolve())
     results = []
     for resolution in map(int, args.resolution.split(",")):
+        ours, theirs = pair(generator, resolution)  # built and converted once per resolution
         for dtype in args.dtype.split(","):
             for batch_size in map(int, args.batch_size.split(",")):
-                r = compare(generator, resolution, batch_size, dtype, device=args.device, warmup=args.warmup,
+                r = compare(ours, theirs, resolution, batch_size, dtype, device=args.device, warmup=args.warmup,
                             iters=args.iters, rounds=args.rounds, channels_last=args.channels_last,
                             compile_mode=args.compile)
                 results.append(r)
