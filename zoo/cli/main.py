@@ -57,6 +57,9 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--dataset", default="digits")
     p.add_argument("--data-root", metavar="PATH", help="the folder of a dataset that reads files "
                                                        "(--dataset folder: your own images or .npy voxels)")
+    p.add_argument("--data-size", type=int, metavar="N",
+                   help="training items drawn by a dataset that draws them (photo crops, procedural sets; "
+                        "default: the dataset's own number)")
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)

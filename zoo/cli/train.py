@@ -15,6 +15,8 @@ def _train_recipe(args) -> str:
              "--batch-size", str(args.batch_size), "--seed", str(args.seed), "--precision", args.precision]
     if args.data_root:
         words += ["--data-root", args.data_root]
+    if getattr(args, "data_size", None) is not None:
+        words += ["--data-size", str(args.data_size)]
     if args.config:
         words += ["--config", *args.config]
     if args.ema is not None:
@@ -57,7 +59,8 @@ def cmd_train(args) -> int:
             clip_grad_norm=args.clip_grad_norm, resume=args.resume, overwrite=args.overwrite,
             checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, log_every=args.log_every,
             tensorboard=args.tensorboard, progress=False if args.no_progress else None,
-            data_root=args.data_root, notify=_say, init=args.init)
+            data_root=args.data_root, notify=_say, init=args.init,
+            data_size=args.data_size)
     except TrainingStopped as exc:  # SIGTERM: the checkpoint is written
         print(f"zoo train: {exc}", file=sys.stderr)
         return 128 + exc.signum

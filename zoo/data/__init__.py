@@ -12,4 +12,5 @@ def build_dataset(name: str, options: Mapping[str, Any] | None = None, **require
     from zoo.records import import_object
 
     cls = import_object(registry.catalog().get("dataset", name).builder)
-    return instantiate(cls, options or {}, required, what=f"dataset {name!r}", names={"root": "data root"})
+    return instantiate(cls, options or {}, required, what=f"dataset {name!r}",
+                       names={"root": "data root", "size": "data size"})

@@ -52,5 +52,8 @@ class TensorBatches:
         return {"generator": self.generator.get_state(), "order": self.order.clone(), "position": self.position}
 
     def load_state_dict(self, state: dict) -> None:
+        if len(state["order"]) != self.n:  # e.g. a resume with another --data-size: other items, other batches
+            raise ValueError(f"the checkpoint's batches were drawn from {len(state['order'])} examples, this "
+                             f"dataset has {self.n}: resume with the dataset options of the first run")
         self.generator.set_state(state["generator"])
         self.order, self.position = state["order"].clone(), state["position"]

@@ -38,11 +38,14 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
                        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY, sample_every: int = 0,
                        tensorboard: bool = False, data_root: str | None = None,
                        evaluate: Callable[[Any], Mapping[str, float]] | None = None,
-                       notify: Callable[[str], None] | None = None, init: str | None = None) -> Path:
+                       notify: Callable[[str], None] | None = None, init: str | None = None,
+                       data_size: int | None = None) -> Path:
     """Train `architecture` on a registered dataset for `steps` steps in all and save the Hub layout to
     `out` (config.json, one safetensors per component, `ema` included, a model card with the recipe).
 
     `data_root` is the folder of a dataset that reads files (`folder`: your own images or voxels).
+    `data_size` is how many training items a dataset that draws them (crops, procedural sets) draws;
+    default: the dataset's own number; a dataset of fixed size refuses it.
     `out` also receives log.jsonl, samples/ and checkpoints/ (every `checkpoint_every` steps, 0: only
     at the end). An `out` holding another run is refused unless `resume` (continue from its newest
     intact checkpoint; an error if it has none) or `overwrite` (replace it). `channels`/`resolution`
@@ -59,6 +62,8 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
 
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
+    if data_size is not None and data_size < 1:
+        raise ValueError(f"the data size must be >= 1, got {data_size}")
     if checkpoint_every < 0:
         raise ValueError(f"checkpoint_every must be >= 0 (0: only at the end), got {checkpoint_every}")
     notify = notify or log.info
@@ -79,7 +84,8 @@ def train_architecture(architecture: str, *, dataset: str = "digits", steps: int
     model = api.create(architecture, config={**user, **fitted})
     data_options = {k: model.config[k] for k in DATA_OPTIONS if k in model.config}
     data = build_dataset(dataset, {**data_options, "split": "train"},
-                         **({"root": data_root} if data_root is not None else {}))
+                         **({"root": data_root} if data_root is not None else {}),
+                         **({"size": data_size} if data_size is not None else {}))
     batches = TensorBatches(data.tensors(), batch_size=batch_size, seed=seed)
     objective = build.build_objective(model.architecture, model.config, cat)
     init_report = []
