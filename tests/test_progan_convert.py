@@ -5,13 +5,13 @@ whose reference images and scores come from a plain NumPy transcription of G_pap
 hostile files are refused; the registry path is exercised over a loopback server."""
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from official_checkpoints import RunsCode, load_served_official
 
 import zoo
 from zoo.cli import main
@@ -91,22 +91,14 @@ def _gan_zoo_config(monkeypatch, attributes: dict):
     return cfg
 
 
-class _RunsCode:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
-
-
 def test_code_carrying_files_are_refused_and_nothing_runs(tmp_path):
     marker = tmp_path / "ran"
     evil = tmp_path / "evil.pkl"
-    evil.write_bytes(pickle.dumps((_RunsCode(marker), None, None)))
+    evil.write_bytes(pickle.dumps((RunsCode(marker), None, None)))
     with pytest.raises(UnsafeFileError, match="system"):
         convert_tf({"checkpoint": evil})
     evil_pth = tmp_path / "evil.pth"
-    torch.save({"config": _RunsCode(marker), "netG": {}}, evil_pth)
+    torch.save({"config": RunsCode(marker), "netG": {}}, evil_pth)
     with pytest.raises(UnsafeFileError):
         convert_gan_zoo({"checkpoint": evil_pth})
     assert not marker.exists()
@@ -148,31 +140,7 @@ def test_unsupported_checkpoints_are_named(tmp_path, monkeypatch):
 def test_official_entry_over_a_loopback_server_loads_converted(tmp_path, monkeypatch, fixture, converter):
     """A registry entry like progan.celebahq-1024's (the authors' URL, a converter, a sha256) served over HTTP:
     zoo.load downloads, checks, converts and gives the reference images; a wrong sha256 is refused."""
-    import hashlib
-
-    from url_server import FileServer
-
-    from zoo import registry
-    from zoo.errors import ChecksumError
-
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    digest = hashlib.sha256(fixture.read_bytes()).hexdigest()
-    registry.reset()
-    try:
-        cat = registry.catalog()
-        with FileServer({f"/pg/{fixture.name}": fixture.read_bytes()}) as server:
-            for name, sha in (("progan.tiny-good", digest), ("progan.tiny-bad", "0" * 64)):
-                entry = {"architecture": "progan", "source": {
-                    "url": server.url + "/pg/", "converter": converter,
-                    "files": {"checkpoint": {"filename": fixture.name, "sha256": sha}}}}
-                ws, = registry.parse_registry({name: entry}, origin="test")
-                cat.by_kind["weight set"][ws.name] = ws
-            model = zoo.load("progan.tiny-good")
-            with pytest.raises(ChecksumError):
-                zoo.load("progan.tiny-bad")
-    finally:
-        registry.reset()
+    model = load_served_official(monkeypatch, tmp_path, "progan", converter, fixture)
     ref = np.load(FIXTURES / ("gan_zoo_tiny_ref.npz" if fixture == GAN_ZOO else "tf_tiny_ref.npz"))
     with torch.no_grad():
         img = model.sampler.synthesize(torch.from_numpy(ref["z"]))

@@ -4,13 +4,13 @@ official layout, fused (mid-fade, lod 0.4) and unfused. The converted model must
 ws, images, scores); hostile files are refused; the registry path is exercised over a loopback server."""
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from official_checkpoints import RunsCode, load_served_official
 
 import zoo
 from zoo.cli import main
@@ -82,18 +82,10 @@ def test_zoo_convert_then_load_gives_the_reference_images(tmp_path):
         assert _diff(G.synthesis(G.map_latent(torch.from_numpy(ref["z"])), "const"), ref["img_lod"]) <= TOL
 
 
-class _RunsCode:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
-
-
 def test_code_carrying_pickle_is_refused_and_nothing_runs(tmp_path):
     marker = tmp_path / "ran"
     evil = tmp_path / "evil.pkl"
-    evil.write_bytes(pickle.dumps((_RunsCode(marker), None, None)))
+    evil.write_bytes(pickle.dumps((RunsCode(marker), None, None)))
     with pytest.raises(UnsafeFileError, match="system"):
         convert_tf({"checkpoint": evil})
     assert not marker.exists()
@@ -166,31 +158,7 @@ def test_unsupported_networks_are_named(tmp_path):
 def test_official_entry_over_a_loopback_server_loads_converted(tmp_path, monkeypatch):
     """A registry entry like stylegan.ffhq-1024's (the authors' URL, a converter, a sha256) served over HTTP:
     zoo.load downloads, checks, converts and gives the reference images; a wrong sha256 is refused."""
-    import hashlib
-
-    from url_server import FileServer
-
-    from zoo import registry
-    from zoo.errors import ChecksumError
-
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    digest = hashlib.sha256(TF.read_bytes()).hexdigest()
-    registry.reset()
-    try:
-        cat = registry.catalog()
-        with FileServer({f"/nv/{TF.name}": TF.read_bytes()}) as server:
-            for name, sha in (("stylegan.tiny-good", digest), ("stylegan.tiny-bad", "0" * 64)):
-                entry = {"architecture": "stylegan", "source": {
-                    "url": server.url + "/nv/", "converter": "stylegan-tf",
-                    "files": {"checkpoint": {"filename": TF.name, "sha256": sha}}}}
-                ws, = registry.parse_registry({name: entry}, origin="test")
-                cat.by_kind["weight set"][ws.name] = ws
-            model = zoo.load("stylegan.tiny-good")
-            with pytest.raises(ChecksumError):
-                zoo.load("stylegan.tiny-bad")
-    finally:
-        registry.reset()
+    model = load_served_official(monkeypatch, tmp_path, "stylegan", "stylegan-tf", TF)
     ref = np.load(FIXTURES / "tf_tiny_ref.npz")
     G = model.sampler
     assert float(G.lod) == pytest.approx(0.4)
