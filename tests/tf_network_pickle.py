@@ -16,7 +16,8 @@ class TFNetwork:
     has_components = True
 
     def __init__(self, name, static_kwargs, variables, components=None):
-        self.name, self.static_kwargs, self.variables, self.components = name, static_kwargs, variables, components or {}
+        self.name, self.static_kwargs, self.variables = name, static_kwargs, variables
+        self.components = components or {}
 
     def build_func_name(self) -> str:
         return self.name
