@@ -15,6 +15,16 @@ from zoo import registry
 from zoo.errors import ChecksumError
 
 
+def converted_model(architecture: str, convert, path: Path):
+    """zoo.create(architecture) with the states `convert` reads from the checkpoint at `path`, loaded strictly,
+    in eval mode."""
+    config, states = convert({"checkpoint": path})
+    model = zoo.create(architecture, config=config)
+    for role, state in states.items():
+        model.components[role].load_state_dict(state, strict=True)
+    return model.eval()
+
+
 class RunsCode:
     """Pickles as os.system("touch marker"): unpickling it would create `marker`."""
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from official_checkpoints import RunsCode, load_served_official
+from official_checkpoints import RunsCode, converted_model, load_served_official
 
 import zoo
 from zoo.cli import main
@@ -23,21 +23,13 @@ GAN_ZOO, TF = FIXTURES / "gan_zoo_tiny.pth", FIXTURES / "tf_tiny.pkl"
 TOL = 1e-4
 
 
-def converted(convert, path: Path):
-    config, states = convert({"checkpoint": path})
-    model = zoo.create("progan", config=config)
-    for role, state in states.items():
-        model.components[role].load_state_dict(state, strict=True)
-    return model.eval()
-
-
 def _max_diff(a: torch.Tensor, b: np.ndarray) -> float:
     return float(np.abs(a.detach().numpy() - b).max())
 
 
 def test_pytorch_gan_zoo_checkpoint_matches_the_reference():
     ref = np.load(FIXTURES / "gan_zoo_tiny_ref.npz")
-    model = converted(convert_gan_zoo, GAN_ZOO)
+    model = converted_model("progan", convert_gan_zoo, GAN_ZOO)
     G, D = model.components["generator"], model.components["discriminator"]
     config, _ = convert_gan_zoo({"checkpoint": GAN_ZOO})
     assert (config["resolution"], config["channel_list"], config["mbstd_variant"]) == (16, [8, 8, 4], "pytorch_gan_zoo")
@@ -55,7 +47,7 @@ def test_pytorch_gan_zoo_checkpoint_matches_the_reference():
 
 def test_tensorflow_pickle_matches_the_plain_transcription():
     ref = np.load(FIXTURES / "tf_tiny_ref.npz")
-    model = converted(convert_tf, TF)
+    model = converted_model("progan", convert_tf, TF)
     G, D = model.components["generator"], model.components["discriminator"]
     assert float(G.lod) == pytest.approx(0.4) and float(D.lod) == pytest.approx(0.4)  # the pickled growing state
     z = torch.from_numpy(ref["z"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from official_checkpoints import RunsCode, load_served_official
+from official_checkpoints import RunsCode, converted_model, load_served_official
 
 import zoo
 from zoo.cli import main
@@ -22,14 +22,6 @@ TF, TF_UNFUSED = FIXTURES / "tf_tiny.pkl", FIXTURES / "tf_tiny_unfused.pkl"
 TOL = 1e-4
 
 
-def converted(path: Path):
-    config, states = convert_tf({"checkpoint": path})
-    model = zoo.create("stylegan", config=config)
-    for role, state in states.items():
-        model.components[role].load_state_dict(state, strict=True)
-    return model.eval()
-
-
 def _diff(a: torch.Tensor, b: np.ndarray) -> float:
     return float(np.abs(a.detach().numpy() - b).max())
 
@@ -39,7 +31,7 @@ def test_fused_pickle_matches_the_plain_transcription_mid_fade_and_truncated():
     config, _ = convert_tf({"checkpoint": TF})
     assert (config["resolution"], config["channel_base"], config["channel_max"], config["mapping_layers"],
             config["truncation_cutoff"]) == (16, 64, 8, 3, 4)
-    model = converted(TF)
+    model = converted_model("stylegan", convert_tf, TF)
     G, D = model.components["generator"], model.components["discriminator"]
     assert float(G.lod) == pytest.approx(0.4) and float(D.lod) == pytest.approx(0.4)  # the pickled growing state
     z = torch.from_numpy(ref["z"])
@@ -60,7 +52,7 @@ def test_fused_pickle_matches_the_plain_transcription_mid_fade_and_truncated():
 
 def test_unfused_pickle_matches_the_plain_transcription():
     ref = np.load(FIXTURES / "tf_tiny_ref.npz")
-    model = converted(TF_UNFUSED)
+    model = converted_model("stylegan", convert_tf, TF_UNFUSED)
     G, D = model.components["generator"], model.components["discriminator"]
     z = torch.from_numpy(ref["z"])
     with torch.no_grad():
