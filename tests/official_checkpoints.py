@@ -7,12 +7,19 @@ import hashlib
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from url_server import FileServer
 
 import zoo
 from zoo import registry
 from zoo.errors import ChecksumError
+
+
+def max_abs_diff(ours: torch.Tensor, reference: np.ndarray) -> float:
+    """The largest absolute difference between our output and the reference's."""
+    return float(np.abs(ours.detach().numpy() - reference).max())
 
 
 def converted_model(architecture: str, convert, path: Path):

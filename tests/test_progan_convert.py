@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from official_checkpoints import RunsCode, converted_model, load_served_official
+from official_checkpoints import RunsCode, converted_model, load_served_official, max_abs_diff
 
 import zoo
 from zoo.cli import main
@@ -21,10 +21,6 @@ from zoo_plugins.progan.convert import UnsupportedCheckpointError, convert_gan_z
 FIXTURES = Path(__file__).parent / "fixtures" / "progan"
 GAN_ZOO, TF = FIXTURES / "gan_zoo_tiny.pth", FIXTURES / "tf_tiny.pkl"
 TOL = 1e-4
-
-
-def _max_diff(a: torch.Tensor, b: np.ndarray) -> float:
-    return float(np.abs(a.detach().numpy() - b).max())
 
 
 def test_pytorch_gan_zoo_checkpoint_matches_the_reference():
@@ -40,8 +36,8 @@ def test_pytorch_gan_zoo_checkpoint_matches_the_reference():
             G.set_lod(lod)
             D.set_lod(lod)
             img = G.synthesize(z)
-            assert _max_diff(img, ref[f"img_{key}"]) <= TOL, key
-            assert _max_diff(D(torch.from_numpy(ref[f"img_{key}"])), ref[f"scores_{key}"]) <= TOL, key
+            assert max_abs_diff(img, ref[f"img_{key}"]) <= TOL, key
+            assert max_abs_diff(D(torch.from_numpy(ref[f"img_{key}"])), ref[f"scores_{key}"]) <= TOL, key
     assert np.abs(ref["img_a0"]).max() > 1  # not trivially small outputs
 
 
@@ -52,12 +48,12 @@ def test_tensorflow_pickle_matches_the_plain_transcription():
     assert float(G.lod) == pytest.approx(0.4) and float(D.lod) == pytest.approx(0.4)  # the pickled growing state
     z = torch.from_numpy(ref["z"])
     with torch.no_grad():
-        assert _max_diff(G.synthesize(z), ref["img_lod"]) <= TOL
-        assert _max_diff(D(torch.from_numpy(ref["img_lod"])), ref["scores_lod"]) <= TOL
+        assert max_abs_diff(G.synthesize(z), ref["img_lod"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_lod"])), ref["scores_lod"]) <= TOL
         G.set_lod(0.0)
         D.set_lod(0.0)
-        assert _max_diff(G.synthesize(z), ref["img_full"]) <= TOL
-        assert _max_diff(D(torch.from_numpy(ref["img_full"])), ref["scores_full"]) <= TOL
+        assert max_abs_diff(G.synthesize(z), ref["img_full"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_full"])), ref["scores_full"]) <= TOL
 
 
 def test_zoo_convert_then_load_gives_the_reference_images(tmp_path):
@@ -66,7 +62,7 @@ def test_zoo_convert_then_load_gives_the_reference_images(tmp_path):
     ref = np.load(FIXTURES / "gan_zoo_tiny_ref.npz")
     with torch.no_grad():
         img = model.sampler.synthesize(torch.from_numpy(ref["z"]))
-    assert _max_diff(img, ref["img_a0"]) <= TOL
+    assert max_abs_diff(img, ref["img_a0"]) <= TOL
 
 
 def _gan_zoo_config(monkeypatch, attributes: dict):
@@ -136,4 +132,4 @@ def test_official_entry_over_a_loopback_server_loads_converted(tmp_path, monkeyp
     ref = np.load(FIXTURES / ("gan_zoo_tiny_ref.npz" if fixture == GAN_ZOO else "tf_tiny_ref.npz"))
     with torch.no_grad():
         img = model.sampler.synthesize(torch.from_numpy(ref["z"]))
-    assert _max_diff(img, ref["img_a0" if fixture == GAN_ZOO else "img_lod"]) <= TOL
+    assert max_abs_diff(img, ref["img_a0" if fixture == GAN_ZOO else "img_lod"]) <= TOL

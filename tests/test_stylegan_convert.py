@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from official_checkpoints import RunsCode, converted_model, load_served_official
+from official_checkpoints import RunsCode, converted_model, load_served_official, max_abs_diff
 
 import zoo
 from zoo.cli import main
@@ -20,10 +20,6 @@ from zoo_plugins.stylegan.convert import UnsupportedCheckpointError, _fused_up, 
 FIXTURES = Path(__file__).parent / "fixtures" / "stylegan"
 TF, TF_UNFUSED = FIXTURES / "tf_tiny.pkl", FIXTURES / "tf_tiny_unfused.pkl"
 TOL = 1e-4
-
-
-def _diff(a: torch.Tensor, b: np.ndarray) -> float:
-    return float(np.abs(a.detach().numpy() - b).max())
 
 
 def test_fused_pickle_matches_the_plain_transcription_mid_fade_and_truncated():
@@ -36,17 +32,17 @@ def test_fused_pickle_matches_the_plain_transcription_mid_fade_and_truncated():
     assert float(G.lod) == pytest.approx(0.4) and float(D.lod) == pytest.approx(0.4)  # the pickled growing state
     z = torch.from_numpy(ref["z"])
     with torch.no_grad():
-        assert _diff(G.mapping(z), ref["w"]) <= TOL
+        assert max_abs_diff(G.mapping(z), ref["w"]) <= TOL
         ws_trunc = G.map_latent(z, psi=0.7, cutoff=G.truncation_cutoff)
-        assert _diff(ws_trunc, ref["ws_trunc"]) <= TOL
-        assert _diff(G.synthesis(G.map_latent(z), "const"), ref["img_lod"]) <= TOL
-        assert _diff(D(torch.from_numpy(ref["img_lod"])), ref["scores_lod"]) <= TOL
+        assert max_abs_diff(ws_trunc, ref["ws_trunc"]) <= TOL
+        assert max_abs_diff(G.synthesis(G.map_latent(z), "const"), ref["img_lod"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_lod"])), ref["scores_lod"]) <= TOL
         G.set_lod(0.0)
         D.set_lod(0.0)
-        assert _diff(G.synthesis(ws_trunc, "const"), ref["img_full_trunc"]) <= TOL
-        assert _diff(D(torch.from_numpy(ref["img_full_trunc"])), ref["scores_full"]) <= TOL
+        assert max_abs_diff(G.synthesis(ws_trunc, "const"), ref["img_full_trunc"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_full_trunc"])), ref["scores_full"]) <= TOL
         # forward: ψ on the first truncation_cutoff layers, clipped to the declared range
-        assert _diff(G(z, truncation_psi=0.7), np.clip(ref["img_full_trunc"], -1, 1)) <= TOL
+        assert max_abs_diff(G(z, truncation_psi=0.7), np.clip(ref["img_full_trunc"], -1, 1)) <= TOL
     assert np.abs(ref["img_lod"]).max() > 1  # not trivially small outputs
 
 
@@ -56,8 +52,8 @@ def test_unfused_pickle_matches_the_plain_transcription():
     G, D = model.components["generator"], model.components["discriminator"]
     z = torch.from_numpy(ref["z"])
     with torch.no_grad():
-        assert _diff(G.synthesis(G.map_latent(z), "const"), ref["img_unfused"]) <= TOL
-        assert _diff(D(torch.from_numpy(ref["img_unfused"])), ref["scores_unfused"]) <= TOL
+        assert max_abs_diff(G.synthesis(G.map_latent(z), "const"), ref["img_unfused"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_unfused"])), ref["scores_unfused"]) <= TOL
 
 
 def test_fused_scale_auto_is_the_official_rule():
@@ -71,7 +67,7 @@ def test_zoo_convert_then_load_gives_the_reference_images(tmp_path):
     ref = np.load(FIXTURES / "tf_tiny_ref.npz")
     G = model.sampler
     with torch.no_grad():
-        assert _diff(G.synthesis(G.map_latent(torch.from_numpy(ref["z"])), "const"), ref["img_lod"]) <= TOL
+        assert max_abs_diff(G.synthesis(G.map_latent(torch.from_numpy(ref["z"])), "const"), ref["img_lod"]) <= TOL
 
 
 def test_code_carrying_pickle_is_refused_and_nothing_runs(tmp_path):
@@ -155,7 +151,7 @@ def test_official_entry_over_a_loopback_server_loads_converted(tmp_path, monkeyp
     G = model.sampler
     assert float(G.lod) == pytest.approx(0.4)
     with torch.no_grad():
-        assert _diff(G.synthesis(G.map_latent(torch.from_numpy(ref["z"])), "const"), ref["img_lod"]) <= TOL
+        assert max_abs_diff(G.synthesis(G.map_latent(torch.from_numpy(ref["z"])), "const"), ref["img_lod"]) <= TOL
 
 
 def test_registry_names_the_official_sets_unpinned():
