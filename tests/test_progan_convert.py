@@ -5,13 +5,13 @@ whose reference images and scores come from a plain NumPy transcription of G_pap
 hostile files are refused; the registry path is exercised over a loopback server."""
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from official_checkpoints import RunsCode, converted_model, load_served_official, max_abs_diff
 
 import zoo
 from zoo.cli import main
@@ -23,21 +23,9 @@ GAN_ZOO, TF = FIXTURES / "gan_zoo_tiny.pth", FIXTURES / "tf_tiny.pkl"
 TOL = 1e-4
 
 
-def converted(convert, path: Path):
-    config, states = convert({"checkpoint": path})
-    model = zoo.create("progan", config=config)
-    for role, state in states.items():
-        model.components[role].load_state_dict(state, strict=True)
-    return model.eval()
-
-
-def _max_diff(a: torch.Tensor, b: np.ndarray) -> float:
-    return float(np.abs(a.detach().numpy() - b).max())
-
-
 def test_pytorch_gan_zoo_checkpoint_matches_the_reference():
     ref = np.load(FIXTURES / "gan_zoo_tiny_ref.npz")
-    model = converted(convert_gan_zoo, GAN_ZOO)
+    model = converted_model("progan", convert_gan_zoo, GAN_ZOO)
     G, D = model.components["generator"], model.components["discriminator"]
     config, _ = convert_gan_zoo({"checkpoint": GAN_ZOO})
     assert (config["resolution"], config["channel_list"], config["mbstd_variant"]) == (16, [8, 8, 4], "pytorch_gan_zoo")
@@ -48,24 +36,24 @@ def test_pytorch_gan_zoo_checkpoint_matches_the_reference():
             G.set_lod(lod)
             D.set_lod(lod)
             img = G.synthesize(z)
-            assert _max_diff(img, ref[f"img_{key}"]) <= TOL, key
-            assert _max_diff(D(torch.from_numpy(ref[f"img_{key}"])), ref[f"scores_{key}"]) <= TOL, key
+            assert max_abs_diff(img, ref[f"img_{key}"]) <= TOL, key
+            assert max_abs_diff(D(torch.from_numpy(ref[f"img_{key}"])), ref[f"scores_{key}"]) <= TOL, key
     assert np.abs(ref["img_a0"]).max() > 1  # not trivially small outputs
 
 
 def test_tensorflow_pickle_matches_the_plain_transcription():
     ref = np.load(FIXTURES / "tf_tiny_ref.npz")
-    model = converted(convert_tf, TF)
+    model = converted_model("progan", convert_tf, TF)
     G, D = model.components["generator"], model.components["discriminator"]
     assert float(G.lod) == pytest.approx(0.4) and float(D.lod) == pytest.approx(0.4)  # the pickled growing state
     z = torch.from_numpy(ref["z"])
     with torch.no_grad():
-        assert _max_diff(G.synthesize(z), ref["img_lod"]) <= TOL
-        assert _max_diff(D(torch.from_numpy(ref["img_lod"])), ref["scores_lod"]) <= TOL
+        assert max_abs_diff(G.synthesize(z), ref["img_lod"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_lod"])), ref["scores_lod"]) <= TOL
         G.set_lod(0.0)
         D.set_lod(0.0)
-        assert _max_diff(G.synthesize(z), ref["img_full"]) <= TOL
-        assert _max_diff(D(torch.from_numpy(ref["img_full"])), ref["scores_full"]) <= TOL
+        assert max_abs_diff(G.synthesize(z), ref["img_full"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_full"])), ref["scores_full"]) <= TOL
 
 
 def test_zoo_convert_then_load_gives_the_reference_images(tmp_path):
@@ -74,7 +62,7 @@ def test_zoo_convert_then_load_gives_the_reference_images(tmp_path):
     ref = np.load(FIXTURES / "gan_zoo_tiny_ref.npz")
     with torch.no_grad():
         img = model.sampler.synthesize(torch.from_numpy(ref["z"]))
-    assert _max_diff(img, ref["img_a0"]) <= TOL
+    assert max_abs_diff(img, ref["img_a0"]) <= TOL
 
 
 def _gan_zoo_config(monkeypatch, attributes: dict):
@@ -91,22 +79,14 @@ def _gan_zoo_config(monkeypatch, attributes: dict):
     return cfg
 
 
-class _RunsCode:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
-
-
 def test_code_carrying_files_are_refused_and_nothing_runs(tmp_path):
     marker = tmp_path / "ran"
     evil = tmp_path / "evil.pkl"
-    evil.write_bytes(pickle.dumps((_RunsCode(marker), None, None)))
+    evil.write_bytes(pickle.dumps((RunsCode(marker), None, None)))
     with pytest.raises(UnsafeFileError, match="system"):
         convert_tf({"checkpoint": evil})
     evil_pth = tmp_path / "evil.pth"
-    torch.save({"config": _RunsCode(marker), "netG": {}}, evil_pth)
+    torch.save({"config": RunsCode(marker), "netG": {}}, evil_pth)
     with pytest.raises(UnsafeFileError):
         convert_gan_zoo({"checkpoint": evil_pth})
     assert not marker.exists()
@@ -148,32 +128,8 @@ def test_unsupported_checkpoints_are_named(tmp_path, monkeypatch):
 def test_official_entry_over_a_loopback_server_loads_converted(tmp_path, monkeypatch, fixture, converter):
     """A registry entry like progan.celebahq-1024's (the authors' URL, a converter, a sha256) served over HTTP:
     zoo.load downloads, checks, converts and gives the reference images; a wrong sha256 is refused."""
-    import hashlib
-
-    from url_server import FileServer
-
-    from zoo import registry
-    from zoo.errors import ChecksumError
-
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    digest = hashlib.sha256(fixture.read_bytes()).hexdigest()
-    registry.reset()
-    try:
-        cat = registry.catalog()
-        with FileServer({f"/pg/{fixture.name}": fixture.read_bytes()}) as server:
-            for name, sha in (("progan.tiny-good", digest), ("progan.tiny-bad", "0" * 64)):
-                entry = {"architecture": "progan", "source": {
-                    "url": server.url + "/pg/", "converter": converter,
-                    "files": {"checkpoint": {"filename": fixture.name, "sha256": sha}}}}
-                ws, = registry.parse_registry({name: entry}, origin="test")
-                cat.by_kind["weight set"][ws.name] = ws
-            model = zoo.load("progan.tiny-good")
-            with pytest.raises(ChecksumError):
-                zoo.load("progan.tiny-bad")
-    finally:
-        registry.reset()
+    model = load_served_official(monkeypatch, tmp_path, "progan", converter, fixture)
     ref = np.load(FIXTURES / ("gan_zoo_tiny_ref.npz" if fixture == GAN_ZOO else "tf_tiny_ref.npz"))
     with torch.no_grad():
         img = model.sampler.synthesize(torch.from_numpy(ref["z"]))
-    assert _max_diff(img, ref["img_a0" if fixture == GAN_ZOO else "img_lod"]) <= TOL
+    assert max_abs_diff(img, ref["img_a0" if fixture == GAN_ZOO else "img_lod"]) <= TOL

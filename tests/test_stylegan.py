@@ -10,6 +10,8 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from growing_checks import (LinearCritic, check_other_schedule_refused, check_reals_faded_mid_fade,
+                            check_resume_across_a_fade_in, check_shapes_at_every_lod)
 from torch import nn
 
 import zoo
@@ -51,16 +53,7 @@ def test_shapes_at_every_level_of_detail():
     model = tiny()
     G, D = model.components["generator"], model.components["discriminator"]
     assert G.num_ws == 6
-    z = torch.randn(4, 8)
-    for lod in (2.0, 1.5, 1.0, 0.25, 0.0):
-        G.set_lod(lod)
-        D.set_lod(lod)
-        x = G(z)
-        assert x.shape == (4, 1, 16, 16) and D(x).shape == (4,)
-        k = math.floor(lod)  # below full resolution the image is nearest up-sampled: constant 2^k blocks
-        assert torch.equal(x, x[..., ::2 ** k, ::2 ** k].repeat_interleave(2 ** k, -1).repeat_interleave(2 ** k, -2))
-    with pytest.raises(ValueError, match="lod must be in"):
-        G.set_lod(2.5)
+    check_shapes_at_every_lod(G, D, G)
 
 
 def test_generator_fade_in_by_hand():
@@ -148,22 +141,6 @@ def test_blur_follows_every_up_sampling_convolution():
 
 
 # -- losses -----------------------------------------------------------------------------------------------
-class LinearCritic(nn.Module):
-    """D(x) = Σ w·x + b: its input gradient is w, so R1 = ‖w‖² for every sample."""
-
-    def __init__(self, shape=(1, 2, 2)):
-        super().__init__()
-        self.w = nn.Parameter(torch.full(shape, 0.25))
-        self.b = nn.Parameter(torch.tensor(0.5))
-        self.lods = []
-
-    def set_lod(self, lod):
-        self.lods.append(lod)
-
-    def forward(self, x):
-        return (x * self.w).flatten(1).sum(1) + self.b
-
-
 class FakeStyleG(nn.Module):
     """map_latent(z): 2z for every one of `num_ws` layers; synthesis: a fixed image times a scale."""
 
@@ -211,15 +188,9 @@ def test_logistic_losses_and_r1_by_hand():
 def test_discriminator_sees_reals_faded_like_the_generator():
     obj = StyleGANObjective(resolution=8, start_resolution=4, stabilize_kimg=0.016, fade_kimg=0.032, batch_size=8,
                             batch_sizes={})
-    D, G = LinearCritic((1, 8, 8)), FakeStyleG(torch.zeros(1, 1, 8, 8))
-    seen = []
-    D.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
-    obj.begin_step(3, {"generator": G, "discriminator": D})  # 24 images: one step into the 32-image fade
-    assert D.lods == [0.75] and float(G.lod) == 0.75 and obj.state.alpha == pytest.approx(0.25)
-    real = torch.randn(2, 1, 8, 8)
-    obj.losses("discriminator", {"image": real}, {"generator": G, "discriminator": D})
-    blurred = F.avg_pool2d(real, 2).repeat_interleave(2, -1).repeat_interleave(2, -2)
-    assert torch.allclose(seen[0], 0.25 * real + 0.75 * blurred, atol=1e-6)
+    G = FakeStyleG(torch.zeros(1, 1, 8, 8))
+    check_reals_faded_mid_fade(obj, LinearCritic((1, 8, 8)), G)
+    assert float(G.lod) == 0.75  # begin_step set the generator's lod too
 
 
 # -- style mixing and truncation ----------------------------------------------------------------------------
@@ -321,23 +292,7 @@ def _trainer(seed: int, data_seed: int = 0):
 
 
 def test_resume_across_a_fade_in_is_exact(tmp_path):
-    steps, stop = 9, 5  # 4 px for 3 steps, fading in 8 px over steps 3-6, 8 px from step 7
-    full, resumed = [], []
-    torch.manual_seed(100)
-    first, _ = _trainer(0)
-    first.fit(steps, log_every=1, callback=lambda s, logs: full.append(logs))
-    assert [round(x["lod"], 4) for x in full] == [1.0, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
-    second, _ = _trainer(0)
-    second.fit(stop, log_every=1, callback=lambda s, logs: resumed.append(logs), checkpoint_dir=tmp_path,
-               checkpoint_every=stop)
-    state = second.state_dict()
-    assert state["objective"]["images_seen"] == 32 and state["objective"]["alpha"] == pytest.approx(0.25)
-    assert state["models"]["generator"]["synthesis.lod"].item() == pytest.approx(0.75)
-    third, obj3 = _trainer(7, data_seed=3)  # other weights and data order: all of it must come from the checkpoint
-    assert third.resume(tmp_path) and third.step == stop and obj3.state.lod == pytest.approx(0.75)
-    third.fit(steps - stop, log_every=1, callback=lambda s, logs: resumed.append(logs))
-    assert resumed == full
-    assert third.ema.module.lod.item() == 0.0  # the EMA generator carries the growing state too
+    check_resume_across_a_fade_in(_trainer, tmp_path, "synthesis.lod")
 
 
 def test_resume_on_another_schedule_is_refused():
@@ -345,9 +300,7 @@ def test_resume_on_another_schedule_is_refused():
                             batch_sizes={})
     other = StyleGANObjective(resolution=8, start_resolution=4, stabilize_kimg=1, fade_kimg=1, batch_size=8,
                               batch_sizes={})
-    obj.begin_step(4, {"generator": LinearCritic(), "discriminator": LinearCritic()})
-    with pytest.raises(ValueError, match="another schedule"):
-        other.load_state_dict(obj.state_dict())
+    check_other_schedule_refused(obj, other)
 
 
 def test_short_training_run_learns_the_digits():

@@ -4,13 +4,13 @@ random weights (tests/fixtures/stylegan2/make_fixtures.py), with the reference's
 z, const noise and ψ. The converted model must match to 1e-4; hostile files are refused."""
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from official_checkpoints import RunsCode, load_served_official
 
 import zoo
 from zoo.cli import main
@@ -97,23 +97,15 @@ def test_zoo_convert_then_load_gives_the_reference_images(tmp_path, capsys):
     assert np.abs(img.numpy() - ref["img"]).max() <= TOL
 
 
-class _RunsCode:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
-
-
 def test_code_carrying_pickle_is_refused_and_nothing_runs(tmp_path):
     marker = tmp_path / "ran"
     evil = tmp_path / "evil.pkl"
-    evil.write_bytes(pickle.dumps({"G_ema": _RunsCode(marker)}))
+    evil.write_bytes(pickle.dumps({"G_ema": RunsCode(marker)}))
     with pytest.raises(UnsafeFileError, match="system"):
         convert_sg2ada({"checkpoint": evil})
     assert not marker.exists()
     evil_pt = tmp_path / "evil.pt"
-    torch.save({"g_ema": _RunsCode(marker)}, evil_pt)
+    torch.save({"g_ema": RunsCode(marker)}, evil_pt)
     with pytest.raises(UnsafeFileError):
         convert_rosinality({"checkpoint": evil_pt})
     assert not marker.exists()
@@ -149,31 +141,7 @@ def test_unsupported_networks_are_named(tmp_path):
 def test_official_entry_over_a_loopback_server_loads_converted(tmp_path, monkeypatch, fixture, converter, ref, cutoff):
     """A registry entry like stylegan2.ffhq-1024's (the authors' URL, a converter, a sha256) served over HTTP:
     zoo.load downloads, checks, converts and gives the reference images; a wrong sha256 is refused."""
-    import hashlib
-
-    from url_server import FileServer
-
-    from zoo import registry
-    from zoo.errors import ChecksumError
-
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    digest = hashlib.sha256(fixture.read_bytes()).hexdigest()
-    registry.reset()
-    try:
-        cat = registry.catalog()
-        with FileServer({f"/nv/{fixture.name}": fixture.read_bytes()}) as server:
-            for name, sha in (("stylegan2.tiny-good", digest), ("stylegan2.tiny-bad", "0" * 64)):
-                entry = {"architecture": "stylegan2", "source": {
-                    "url": server.url + "/nv/", "converter": converter,
-                    "files": {"checkpoint": {"filename": fixture.name, "sha256": sha}}}}
-                ws, = registry.parse_registry({name: entry}, origin="test")
-                cat.by_kind["weight set"][ws.name] = ws
-            model = zoo.load("stylegan2.tiny-good")
-            with pytest.raises(ChecksumError):
-                zoo.load("stylegan2.tiny-bad")
-    finally:
-        registry.reset()
+    model = load_served_official(monkeypatch, tmp_path, "stylegan2", converter, fixture)
     data = np.load(FIXTURES / ref)
     _, _, img, _ = outputs(model, data, cutoff)
     assert np.abs(img.numpy() - data["img"]).max() <= TOL

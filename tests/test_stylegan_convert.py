@@ -4,13 +4,13 @@ official layout, fused (mid-fade, lod 0.4) and unfused. The converted model must
 ws, images, scores); hostile files are refused; the registry path is exercised over a loopback server."""
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from official_checkpoints import RunsCode, converted_model, load_served_official, max_abs_diff
 
 import zoo
 from zoo.cli import main
@@ -22,50 +22,38 @@ TF, TF_UNFUSED = FIXTURES / "tf_tiny.pkl", FIXTURES / "tf_tiny_unfused.pkl"
 TOL = 1e-4
 
 
-def converted(path: Path):
-    config, states = convert_tf({"checkpoint": path})
-    model = zoo.create("stylegan", config=config)
-    for role, state in states.items():
-        model.components[role].load_state_dict(state, strict=True)
-    return model.eval()
-
-
-def _diff(a: torch.Tensor, b: np.ndarray) -> float:
-    return float(np.abs(a.detach().numpy() - b).max())
-
-
 def test_fused_pickle_matches_the_plain_transcription_mid_fade_and_truncated():
     ref = np.load(FIXTURES / "tf_tiny_ref.npz")
     config, _ = convert_tf({"checkpoint": TF})
     assert (config["resolution"], config["channel_base"], config["channel_max"], config["mapping_layers"],
             config["truncation_cutoff"]) == (16, 64, 8, 3, 4)
-    model = converted(TF)
+    model = converted_model("stylegan", convert_tf, TF)
     G, D = model.components["generator"], model.components["discriminator"]
     assert float(G.lod) == pytest.approx(0.4) and float(D.lod) == pytest.approx(0.4)  # the pickled growing state
     z = torch.from_numpy(ref["z"])
     with torch.no_grad():
-        assert _diff(G.mapping(z), ref["w"]) <= TOL
+        assert max_abs_diff(G.mapping(z), ref["w"]) <= TOL
         ws_trunc = G.map_latent(z, psi=0.7, cutoff=G.truncation_cutoff)
-        assert _diff(ws_trunc, ref["ws_trunc"]) <= TOL
-        assert _diff(G.synthesis(G.map_latent(z), "const"), ref["img_lod"]) <= TOL
-        assert _diff(D(torch.from_numpy(ref["img_lod"])), ref["scores_lod"]) <= TOL
+        assert max_abs_diff(ws_trunc, ref["ws_trunc"]) <= TOL
+        assert max_abs_diff(G.synthesis(G.map_latent(z), "const"), ref["img_lod"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_lod"])), ref["scores_lod"]) <= TOL
         G.set_lod(0.0)
         D.set_lod(0.0)
-        assert _diff(G.synthesis(ws_trunc, "const"), ref["img_full_trunc"]) <= TOL
-        assert _diff(D(torch.from_numpy(ref["img_full_trunc"])), ref["scores_full"]) <= TOL
+        assert max_abs_diff(G.synthesis(ws_trunc, "const"), ref["img_full_trunc"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_full_trunc"])), ref["scores_full"]) <= TOL
         # forward: ψ on the first truncation_cutoff layers, clipped to the declared range
-        assert _diff(G(z, truncation_psi=0.7), np.clip(ref["img_full_trunc"], -1, 1)) <= TOL
+        assert max_abs_diff(G(z, truncation_psi=0.7), np.clip(ref["img_full_trunc"], -1, 1)) <= TOL
     assert np.abs(ref["img_lod"]).max() > 1  # not trivially small outputs
 
 
 def test_unfused_pickle_matches_the_plain_transcription():
     ref = np.load(FIXTURES / "tf_tiny_ref.npz")
-    model = converted(TF_UNFUSED)
+    model = converted_model("stylegan", convert_tf, TF_UNFUSED)
     G, D = model.components["generator"], model.components["discriminator"]
     z = torch.from_numpy(ref["z"])
     with torch.no_grad():
-        assert _diff(G.synthesis(G.map_latent(z), "const"), ref["img_unfused"]) <= TOL
-        assert _diff(D(torch.from_numpy(ref["img_unfused"])), ref["scores_unfused"]) <= TOL
+        assert max_abs_diff(G.synthesis(G.map_latent(z), "const"), ref["img_unfused"]) <= TOL
+        assert max_abs_diff(D(torch.from_numpy(ref["img_unfused"])), ref["scores_unfused"]) <= TOL
 
 
 def test_fused_scale_auto_is_the_official_rule():
@@ -79,21 +67,13 @@ def test_zoo_convert_then_load_gives_the_reference_images(tmp_path):
     ref = np.load(FIXTURES / "tf_tiny_ref.npz")
     G = model.sampler
     with torch.no_grad():
-        assert _diff(G.synthesis(G.map_latent(torch.from_numpy(ref["z"])), "const"), ref["img_lod"]) <= TOL
-
-
-class _RunsCode:
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return os.system, (f"touch {self.marker}",)
+        assert max_abs_diff(G.synthesis(G.map_latent(torch.from_numpy(ref["z"])), "const"), ref["img_lod"]) <= TOL
 
 
 def test_code_carrying_pickle_is_refused_and_nothing_runs(tmp_path):
     marker = tmp_path / "ran"
     evil = tmp_path / "evil.pkl"
-    evil.write_bytes(pickle.dumps((_RunsCode(marker), None, None)))
+    evil.write_bytes(pickle.dumps((RunsCode(marker), None, None)))
     with pytest.raises(UnsafeFileError, match="system"):
         convert_tf({"checkpoint": evil})
     assert not marker.exists()
@@ -166,36 +146,12 @@ def test_unsupported_networks_are_named(tmp_path):
 def test_official_entry_over_a_loopback_server_loads_converted(tmp_path, monkeypatch):
     """A registry entry like stylegan.ffhq-1024's (the authors' URL, a converter, a sha256) served over HTTP:
     zoo.load downloads, checks, converts and gives the reference images; a wrong sha256 is refused."""
-    import hashlib
-
-    from url_server import FileServer
-
-    from zoo import registry
-    from zoo.errors import ChecksumError
-
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    digest = hashlib.sha256(TF.read_bytes()).hexdigest()
-    registry.reset()
-    try:
-        cat = registry.catalog()
-        with FileServer({f"/nv/{TF.name}": TF.read_bytes()}) as server:
-            for name, sha in (("stylegan.tiny-good", digest), ("stylegan.tiny-bad", "0" * 64)):
-                entry = {"architecture": "stylegan", "source": {
-                    "url": server.url + "/nv/", "converter": "stylegan-tf",
-                    "files": {"checkpoint": {"filename": TF.name, "sha256": sha}}}}
-                ws, = registry.parse_registry({name: entry}, origin="test")
-                cat.by_kind["weight set"][ws.name] = ws
-            model = zoo.load("stylegan.tiny-good")
-            with pytest.raises(ChecksumError):
-                zoo.load("stylegan.tiny-bad")
-    finally:
-        registry.reset()
+    model = load_served_official(monkeypatch, tmp_path, "stylegan", "stylegan-tf", TF)
     ref = np.load(FIXTURES / "tf_tiny_ref.npz")
     G = model.sampler
     assert float(G.lod) == pytest.approx(0.4)
     with torch.no_grad():
-        assert _diff(G.synthesis(G.map_latent(torch.from_numpy(ref["z"])), "const"), ref["img_lod"]) <= TOL
+        assert max_abs_diff(G.synthesis(G.map_latent(torch.from_numpy(ref["z"])), "const"), ref["img_lod"]) <= TOL
 
 
 def test_registry_names_the_official_sets_unpinned():

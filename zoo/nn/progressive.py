@@ -68,6 +68,38 @@ def check_lod(lod: float, levels: int, resolution: int, role: str) -> None:
         raise ValueError(f"lod must be in [0, {levels}] for a {resolution} px {role}, got {lod}")
 
 
+class GrowingDiscriminator:
+    """The growing part of ProGAN's and StyleGAN's discriminators (official D_paper, D_basic), as a mixin.
+
+    It gives `levels`, `set_lod` and `features`; the class using it has `resolution`, a `lod` buffer, `blocks`
+    (blocks[i] takes the activations at 2**(i + 3) px to 2**(i + 2) px) and `from_rgb(index, image)`, the
+    fromRGB layer of 2**(index + 2) px with its activation."""
+
+    @property
+    def levels(self) -> int:
+        """How many blocks above 4x4 (the largest lod)."""
+        return len(self.blocks)
+
+    def set_lod(self, lod: float) -> None:
+        """Set the level of detail the discriminator runs at (checked against its levels)."""
+        check_lod(lod, self.levels, self.resolution, "discriminator")
+        self.lod.fill_(lod)
+
+    def features(self, x: Tensor, c: Tensor | None = None) -> list[Tensor]:
+        """The activations entering each block in use and the 4x4 epilogue, top resolution first."""
+        k, alpha = split_lod(float(self.lod))
+        top = self.levels - k
+        img = downscale2d(x, 2 ** k)  # to the newest block's resolution (x is at the full one)
+        h = self.from_rgb(top, img)
+        feats = [h]
+        for i in range(top, 0, -1):
+            h = self.blocks[i - 1](h)
+            if i == top and alpha < 1:  # fading in: blend with the block below's fromRGB of the box-filtered image
+                h = fade_in(self.from_rgb(top - 1, downscale2d(img)), h, alpha)
+            feats.append(h)
+        return feats
+
+
 @dataclass(frozen=True)
 class Segment:
     """A stretch of training with one batch size: stabilising at `resolution`, or fading it in."""

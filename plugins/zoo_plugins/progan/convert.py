@@ -23,35 +23,13 @@ import numpy as np
 import torch
 
 from zoo.errors import ZooError
+from zoo.nn.effective_weights import stored_state
 from zoo.readers import read_nvlabs_pickle, read_torch_weights, tf_variables
 from zoo_plugins.progan.networks import ProGANDiscriminator, ProGANGenerator
 
 
 class UnsupportedCheckpointError(ZooError):
     """A checkpoint in a supported format whose network this plugin does not build."""
-
-
-def _gains(module: torch.nn.Module) -> dict[str, float]:
-    """The He constant of every weight of one of our networks, by state-dict name."""
-    return {f"{name}.weight": m.weight_gain for name, m in module.named_modules() if hasattr(m, "weight_gain")}
-
-
-def _ours(effective: dict[str, np.ndarray | torch.Tensor], module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """Effective (run-time) weights -> our stored ones; checked name by name and shape by shape."""
-    gains = _gains(module)
-    expected = module.state_dict()
-    if set(effective) != set(expected):
-        missing, extra = sorted(set(expected) - set(effective)), sorted(set(effective) - set(expected))
-        raise UnsupportedCheckpointError(f"the checkpoint's layers do not map onto ours (missing {missing[:3]}, "
-                                         f"unexpected {extra[:3]})")
-    out = {}
-    for name, value in effective.items():
-        t = torch.from_numpy(np.array(value, dtype=np.float32))
-        t = t.reshape(expected[name].shape) if t.numel() == expected[name].numel() else t
-        if t.shape != expected[name].shape:
-            raise UnsupportedCheckpointError(f"{name}: shape {tuple(t.shape)}, expected {tuple(expected[name].shape)}")
-        out[name] = t / gains[name] if name in gains else t
-    return out
 
 
 # -- the TensorFlow pickles ---------------------------------------------------------------------------
@@ -122,7 +100,8 @@ def tf_generator(gs, path: str) -> tuple[dict, dict[str, torch.Tensor]]:
         name = f"ToRGB_lod{res_log2 - res}"
         eff[f"torgb.{i}.weight"] = _tf_conv(_scale(v[f"{name}/weight"], 1.0, nf[res], ws))
         eff[f"torgb.{i}.bias"] = v[f"{name}/bias"]
-    return config, _ours(eff, ProGANGenerator(**{k: c for k, c in config.items()}))
+    model = ProGANGenerator(**{k: c for k, c in config.items()})
+    return config, stored_state(eff, model, error=UnsupportedCheckpointError)
 
 
 def tf_discriminator(d, config: dict, path: str) -> tuple[dict, dict[str, torch.Tensor]]:
@@ -155,7 +134,7 @@ def tf_discriminator(d, config: dict, path: str) -> tuple[dict, dict[str, torch.
         eff[f"blocks.{i}.conv1.conv.bias"] = v[f"{name}/bias"]
     model = ProGANDiscriminator(config["resolution"], c, config["channel_base"], config["channel_max"], None,
                                 **d_config)
-    return d_config, _ours(eff, model)
+    return d_config, stored_state(eff, model, error=UnsupportedCheckpointError)
 
 
 def convert_tf(paths: Mapping[str, Path]) -> tuple[dict, dict[str, dict]]:
@@ -208,7 +187,7 @@ def gan_zoo_generator(g: Mapping[str, torch.Tensor], cfg: dict) -> dict[str, tor
         eff.update(_gan_zoo_layer(g, f"toRGBLayers.{i}", f"torgb.{i}", eq))
     model = ProGANGenerator(cfg["z_dim"], cfg["resolution"], cfg["channels"], channel_list=cfg["channel_list"],
                             normalize_latents=cfg["normalize_latents"], pixelnorm=cfg["pixelnorm"])
-    return _ours({k: v.detach().numpy() for k, v in eff.items()}, model)
+    return stored_state({k: v.detach().numpy() for k, v in eff.items()}, model, error=UnsupportedCheckpointError)
 
 
 def gan_zoo_discriminator(d: Mapping[str, torch.Tensor], cfg: dict) -> dict[str, torch.Tensor]:
@@ -225,7 +204,7 @@ def gan_zoo_discriminator(d: Mapping[str, torch.Tensor], cfg: dict) -> dict[str,
     model = ProGANDiscriminator(cfg["resolution"], cfg["channels"], channel_list=cfg["channel_list"],
                                 mbstd_group_size=cfg["mbstd_group_size"], mbstd_variant=cfg["mbstd_variant"],
                                 fused_scale=False)
-    return _ours({k: v.detach().numpy() for k, v in eff.items()}, model)
+    return stored_state({k: v.detach().numpy() for k, v in eff.items()}, model, error=UnsupportedCheckpointError)
 
 
 def convert_gan_zoo(paths: Mapping[str, Path]) -> tuple[dict, dict[str, dict]]:

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from zoo.interfaces import ConditionSpec, Discriminator, Generator, LatentSpec, OutputSpec
 from zoo.nn.equalized import LRELU_SLOPE, EqualConv2d, EqualLinear, MinibatchStdDev, pixel_norm
-from zoo.nn.progressive import check_lod, downscale2d, fade_in, split_lod, upscale2d
+from zoo.nn.progressive import GrowingDiscriminator, check_lod, downscale2d, fade_in, split_lod, upscale2d
 
 RELU_GAIN = math.sqrt(2)
 
@@ -147,7 +147,7 @@ class DiscriminatorBlock(nn.Module):
         return downscale2d(self.conv1(x))
 
 
-class ProGANDiscriminator(Discriminator):
+class ProGANDiscriminator(GrowingDiscriminator, Discriminator):
     condition = ConditionSpec()
 
     def __init__(self, resolution: int = 1024, channels: int = 3, channel_base: int = 16384, channel_max: int = 512,
@@ -169,27 +169,9 @@ class ProGANDiscriminator(Discriminator):
         self.dense1 = EqualLinear(ch[2], 1)  # linear, gain 1
         self.register_buffer("lod", torch.zeros([]))
 
-    @property
-    def levels(self) -> int:
-        return len(self.blocks)
-
-    def set_lod(self, lod: float) -> None:
-        check_lod(lod, self.levels, self.resolution, "discriminator")
-        self.lod.fill_(lod)
-
-    def features(self, x: Tensor, c: Tensor | None = None) -> list[Tensor]:
-        """The activations entering each block in use and the 4x4 epilogue, top resolution first."""
-        k, alpha = split_lod(float(self.lod))
-        top = self.levels - k
-        img = downscale2d(x, x.shape[-1] * 2 ** k // self.resolution)  # to the newest block's resolution
-        h = self.fromrgb[top](img)
-        feats = [h]
-        for i in range(top, 0, -1):
-            h = self.blocks[i - 1](h)
-            if i == top and alpha < 1:  # fading in: blend with the block below's fromRGB of the blurred image
-                h = fade_in(self.fromrgb[top - 1](downscale2d(img)), h, alpha)
-            feats.append(h)
-        return feats
+    def from_rgb(self, index: int, img: Tensor) -> Tensor:
+        """The fromRGB layer `index` (a ConvLayer: its leaky ReLU included)."""
+        return self.fromrgb[index](img)
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         h = self.features(x)[-1]

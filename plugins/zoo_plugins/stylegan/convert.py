@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from zoo.errors import ZooError
+from zoo.nn.effective_weights import stored_state
 from zoo.readers import read_nvlabs_pickle, tf_variables
 from zoo_plugins.stylegan.networks import StyleGANDiscriminator, StyleGANGenerator
 
@@ -100,28 +101,6 @@ def _coef(shape, gain: float, use_wscale: bool, lrmul: float = 1.0) -> float:
     return he_std * lrmul if use_wscale else lrmul
 
 
-def _ours(effective: dict, module: torch.nn.Module, path: str) -> dict[str, torch.Tensor]:
-    """Effective (run-time) values -> our stored ones (divided by our gains); checked name by name and shape."""
-    gains = {}
-    for name, m in module.named_modules():
-        if hasattr(m, "weight_gain"):
-            gains[f"{name}.weight"] = m.weight_gain
-            gains[f"{name}.bias"] = getattr(m, "bias_gain", 1.0)
-    expected = module.state_dict()
-    if set(effective) != set(expected):
-        missing, extra = sorted(set(expected) - set(effective)), sorted(set(effective) - set(expected))
-        raise UnsupportedCheckpointError(f"{path}: the checkpoint's layers do not map onto ours (missing "
-                                         f"{missing[:3]}, unexpected {extra[:3]})")
-    out = {}
-    for name, value in effective.items():
-        t = torch.from_numpy(np.array(value, dtype=np.float32))
-        t = t.reshape(expected[name].shape) if t.numel() == expected[name].numel() else t
-        if t.shape != expected[name].shape:
-            raise UnsupportedCheckpointError(f"{path}: {name}: shape {tuple(t.shape)}, expected {tuple(expected[name].shape)}")
-        out[name] = t / gains[name] if name in gains else t
-    return out
-
-
 def tf_generator(gs, path: str) -> tuple[dict, dict[str, torch.Tensor]]:
     kw = _kwargs(gs, _G_DEFAULTS, _G_FIXED, path, "G_style")
     comps = _state(gs, path, "Gs").get("components") or {}
@@ -170,7 +149,7 @@ def tf_generator(gs, path: str) -> tuple[dict, dict[str, torch.Tensor]]:
     for i, res in enumerate(range(2, res_log2 + 1)):
         conv(f"synthesis.torgb.{i}.weight", f"ToRGB_lod{res_log2 - res}", 1.0)
         eff[f"synthesis.torgb.{i}.bias"] = s[f"ToRGB_lod{res_log2 - res}/bias"]
-    return config, _ours(eff, StyleGANGenerator(**config), path)
+    return config, stored_state(eff, StyleGANGenerator(**config), error=UnsupportedCheckpointError, where=path)
 
 
 def tf_discriminator(d, config: dict, path: str) -> tuple[dict, dict[str, torch.Tensor]]:
@@ -203,7 +182,7 @@ def tf_discriminator(d, config: dict, path: str) -> tuple[dict, dict[str, torch.
     layer("dense1", "4x4/Dense1", 1.0, dense=True)
     model = StyleGANDiscriminator(config["resolution"], config["channels"], config["channel_base"],
                                   config["channel_max"], blur=config["blur"], **d_config)
-    return d_config, _ours(eff, model, path)
+    return d_config, stored_state(eff, model, error=UnsupportedCheckpointError, where=path)
 
 
 def convert_tf(paths: Mapping[str, Path]) -> tuple[dict, dict[str, dict]]:

@@ -29,7 +29,7 @@ from zoo.interfaces.specs import WSpaceSpec
 from zoo.nn import WAverage
 from zoo.nn.adain import AdaIN, ChannelNoise, blur2d, blur_filter
 from zoo.nn.equalized import LRELU_SLOPE, EqualConv2d, EqualLinear, MinibatchStdDev, pixel_norm
-from zoo.nn.progressive import check_lod, downscale2d, fade_in, split_lod, upscale2d
+from zoo.nn.progressive import GrowingDiscriminator, check_lod, downscale2d, fade_in, split_lod, upscale2d
 
 RELU_GAIN = math.sqrt(2)
 
@@ -199,7 +199,7 @@ class DiscriminatorBlock(nn.Module):
         return lrelu(downscale2d(self.conv1(x)))
 
 
-class StyleGANDiscriminator(Discriminator):
+class StyleGANDiscriminator(GrowingDiscriminator, Discriminator):
     condition = ConditionSpec()
 
     def __init__(self, resolution: int = 1024, channels: int = 3, channel_base: int = 16384, channel_max: int = 512,
@@ -217,27 +217,9 @@ class StyleGANDiscriminator(Discriminator):
         self.dense1 = EqualLinear(ch[2], 1)  # linear, gain 1
         self.register_buffer("lod", torch.zeros([]))
 
-    @property
-    def levels(self) -> int:
-        return len(self.blocks)
-
-    def set_lod(self, lod: float) -> None:
-        check_lod(lod, self.levels, self.resolution, "discriminator")
-        self.lod.fill_(lod)
-
-    def features(self, x: Tensor, c: Tensor | None = None) -> list[Tensor]:
-        """The activations entering each block in use and the 4x4 epilogue, top resolution first."""
-        k, alpha = split_lod(float(self.lod))
-        top = self.levels - k
-        img = downscale2d(x, 2 ** k)  # to the newest block's resolution
-        h = lrelu(self.fromrgb[top](img))
-        feats = [h]
-        for i in range(top, 0, -1):
-            h = self.blocks[i - 1](h)
-            if i == top and alpha < 1:  # fading in: blend with the block below's fromRGB of the box-filtered image
-                h = fade_in(lrelu(self.fromrgb[top - 1](downscale2d(img))), h, alpha)
-            feats.append(h)
-        return feats
+    def from_rgb(self, index: int, img: Tensor) -> Tensor:
+        """The fromRGB convolution `index`, then leaky ReLU."""
+        return lrelu(self.fromrgb[index](img))
 
     def forward(self, x: Tensor, c: Tensor | None = None) -> Tensor:
         h = self.features(x)[-1]
