@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -72,7 +73,13 @@ def zoo_cli(*args: str, site: Path, env: dict[str, str] | None = None) -> subpro
     full_env.update(PYTHONPATH=os.pathsep.join([str(site), str(ROOT), str(ROOT / "plugins")]),
                     HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", **(env or {}))
     return subprocess.run([sys.executable, "-m", "zoo.cli", *args], capture_output=True, text=True,
-                          env=full_env, timeout=120, cwd=str(site))
+                          env=full_env, timeout=120, cwd=str(site), preexec_fn=_sigint_as_on_a_terminal)
+
+
+def _sigint_as_on_a_terminal() -> None:
+    """A program started in the background by a non-interactive shell inherits SIGINT ignored (and
+    Python then installs no Ctrl-C handler); the child gets the default a user at a terminal has."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="module")
