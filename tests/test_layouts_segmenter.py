@@ -89,3 +89,13 @@ def test_weights_are_checked(tmp_path):
     bad.write_bytes(bytes(data))
     with pytest.raises(ChecksumError):
         LayoutsSegmenter.pretrained(bad)
+
+
+def test_features_and_segments_in_one_pass_equal_the_two_separate_calls():
+    torch.manual_seed(0)
+    segmenter = LayoutsSegmenter().eval()
+    images = torch.rand(3, 3, 64, 64) * 2 - 1
+    feats, maps = segmenter.features_and_segments(images)
+    with torch.no_grad():
+        torch.testing.assert_close(feats, segmenter.features(images), rtol=0, atol=0)
+    assert torch.equal(maps, segmenter.segment(images)) and maps.shape == (3, 64, 64)

@@ -98,6 +98,12 @@ class LayoutsSegmenter(FeatureExtractor):
         """Predicted label maps (N, 64, 64) of class indices."""
         return self.forward(images).argmax(1)
 
+    @torch.no_grad()
+    def features_and_segments(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """`features(images)` and `segment(images)` from one pass of the network."""
+        feats, logits = self._run(images)
+        return feats, logits.argmax(1)
+
     @classmethod
     def pretrained(cls, path: str | Path | None = None, device: str | torch.device = "cpu") -> "LayoutsSegmenter":
         """The shipped segmenter in eval mode; its file is refused (ChecksumError) unless its sha256 matches."""

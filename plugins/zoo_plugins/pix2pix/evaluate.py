@@ -40,15 +40,17 @@ def render_scores(outputs: torch.Tensor, targets: torch.Tensor, label_map: torch
     from zoo.metrics.frechet import frechet_distance_from_features
 
     with torch.no_grad():
-        fake = torch.cat([judge.features(outputs[i:i + 100]) for i in range(0, len(outputs), 100)])
+        read = [judge.features_and_segments(outputs[i:i + 100]) for i in range(0, len(outputs), 100)]
+        fake, seg = torch.cat([f for f, _ in read]), torch.cat([s for _, s in read])
         real = torch.cat([judge.features(targets[i:i + 100]) for i in range(0, len(targets), 100)])
-        seg = torch.cat([judge.segment(outputs[i:i + 100]) for i in range(0, len(outputs), 100)])
     scores = pairs.pixel_scores(seg, label_map, len(pairs.palette_tensor()))
     return {"l1": (outputs - targets).abs().mean().item(), "fid": frechet_distance_from_features(fake, real),
             "seg_miou": scores["miou"], "seg_accuracy": scores["pixel_accuracy"]}
 
 
-def evaluate(names: Sequence[str], *, n: int = 600, resolution: int = 64) -> dict[str, dict[str, float]]:
+def evaluate(names: Sequence[str], *, n: int = 600, resolution: int = 64,
+             ceiling: bool = True) -> dict[str, dict[str, float]]:
+    """Scores of each weight set; with `ceiling`, also those of the real renders ("real renders")."""
     import zoo
     from zoo.data.layouts import Layouts
 
@@ -65,7 +67,7 @@ def evaluate(names: Sequence[str], *, n: int = 600, resolution: int = 64) -> dic
             results[name] = render_scores(out, b, val["label_map"], judge)
         else:
             results[name] = pairs.pixel_scores(pairs.nearest_labels(out), val["label_map"], len(pairs.palette_tensor()))
-    if judge is not None:  # the ceiling: real renders read by the segmenter
+    if ceiling and judge is not None:  # the ceiling: real renders read by the segmenter
         results["real renders"] = render_scores(val["image"], val["image"], val["label_map"], judge)
     return results
 
