@@ -275,3 +275,49 @@ def test_esrgan_example_batch_pairs_a_random_image_with_its_bicubic_downscale():
         out = ESRGANObjective(scale=scale).example_batch({"image": image}, torch.Generator())
         assert out["image"] is image and out["low_res"].shape == (2, 3, 16 // scale, 16 // scale)
         assert torch.allclose(out["low_res"], bicubic_downscale(image, scale), atol=1e-6)
+
+
+def test_both_stages_train_on_turned_pairs_by_default_and_log_their_terms():
+    class Recorder(nn.Module):  # keeps its LR inputs; upscales them ×4 by nearest neighbour
+        def __init__(self):
+            super().__init__()
+            self.seen, self.w = [], nn.Parameter(torch.ones(()))
+
+        def forward(self, z, c):
+            self.seen.append(c.detach().clone())
+            return F.interpolate(c, scale_factor=4, mode="nearest") * self.w
+
+    low = torch.arange(16.0).view(1, 1, 4, 4).repeat(2, 3, 1, 1) / 16 * 2 - 1  # no symmetry of its own
+    batch = {"low_res": low, "image": low.repeat_interleave(4, 2).repeat_interleave(4, 3)}
+    unit = (low + 1) / 2
+    turned = {tuple(torch.rot90(unit, t, dims=(2, 3)).flip(3).flatten().tolist()) for t in range(4)} | \
+        {tuple(torch.rot90(unit, t, dims=(2, 3)).flatten().tolist()) for t in range(4)}
+    want_logs = {"psnr": {"g_l1"}, "gan": {"g_loss", "g_l1", "g_percep", "g_adv", "d_loss"}}
+    for stage in ("psnr", "gan"):
+        objective = ESRGANObjective(stage=stage, feature_network="random-vgg19-quarter")
+        assert objective.augment is True
+        g, d = Recorder(), VGGStyleDiscriminator(resolution=16, d_width=2)
+        torch.manual_seed(0)
+        outs = [objective.losses(p.name, batch, {"generator": g, "discriminator": d})
+                for p in objective.schedule(0) * 8]
+        inputs = {tuple(x.flatten().tolist()) for x in g.seen}
+        assert inputs <= turned and len(inputs) > 2
+        assert {k for out in outs for k in out.logs} == want_logs[stage]
+        total = outs[0].logs["g_l1" if stage == "psnr" else "g_loss"]  # the generator's phase comes first
+        assert torch.equal(total, outs[0].updates["generator"].detach())
+    with pytest.raises(ValueError, match="unknown phase 'critic'"):
+        objective.losses("critic", batch, {"generator": g, "discriminator": d})
+
+
+def test_rrdbnet_specs_size_checks_and_reflect_padding_of_a_partly_odd_input():
+    for bad in ({"nf": 0}, {"nb": 0}, {"gc": 0}):
+        with pytest.raises(ValueError, match="nf, nb and gc must be >= 1"):
+            RRDBNet(**{"nf": 4, "nb": 1, "gc": 2, **bad})
+    torch.manual_seed(0)
+    g = RRDBNet(nf=4, nb=1, gc=2, scale=2).eval()  # x2plus: the input folded by pixel-unshuffle ×2
+    assert (g.condition.shape, g.condition.value_range) == ((3, "H", "W"), (0.0, 1.0))
+    assert (g.output.shape, g.output.value_range) == ((3, "H", "W"), (0.0, 1.0))
+    x = torch.rand(1, 3, 5, 6)  # only the height needs a pad to the fold
+    with torch.no_grad():
+        want = g(None, F.pad(x, (0, 0, 0, 1), mode="reflect"))[..., :10, :12]  # padded by hand, cropped
+        torch.testing.assert_close(g(None, x), want, rtol=0, atol=1e-6)
