@@ -321,3 +321,37 @@ def test_rrdbnet_specs_size_checks_and_reflect_padding_of_a_partly_odd_input():
     with torch.no_grad():
         want = g(None, F.pad(x, (0, 0, 0, 1), mode="reflect"))[..., :10, :12]  # padded by hand, cropped
         torch.testing.assert_close(g(None, x), want, rtol=0, atol=1e-6)
+
+
+def test_discriminator_layout_layer_by_layer():
+    """ESRGAN's VGG-style D (BasicSR's VGGStyleDiscriminator): per stage a 3×3 stride-1 and a 4×4 stride-2
+    convolution, widths doubling up to 8× d_width, batch norm after every convolution but the first (which
+    keeps its bias; the normalised ones have none), LeakyReLU 0.2, then Linear(16·C, 100), LeakyReLU 0.2,
+    Linear(100, 1)."""
+    d = VGGStyleDiscriminator(resolution=64, d_width=2)  # 4 stages: widths 2, 4, 8, 16
+    want = []
+    for i, w in enumerate([2, 4, 8, 16]):
+        c_in = 3 if i == 0 else [2, 4, 8, 16][i - 1]
+        want += [("conv", c_in, w, 3, 1, i == 0), *([] if i == 0 else [("bn", w)]), ("lrelu", 0.2),
+                 ("conv", w, w, 4, 2, False), ("bn", w), ("lrelu", 0.2)]
+    got = []
+    for m in d.trunk:
+        if isinstance(m, nn.Conv2d):
+            got.append(("conv", m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0], m.bias is not None))
+        elif isinstance(m, nn.BatchNorm2d):
+            got.append(("bn", m.num_features))
+        else:
+            got.append(("lrelu", m.negative_slope))
+    assert got == want
+    widths = [m.out_channels for m in d.trunk if isinstance(m, nn.Conv2d)]
+    big = VGGStyleDiscriminator(resolution=512, d_width=1)  # 7 stages: the width stops doubling at 8×
+    assert [m.out_channels for m in big.trunk if isinstance(m, nn.Conv2d)] == [w for w in (1, 2, 4, 8, 8, 8, 8)
+                                                                               for _ in (0, 1)]
+    head = [(type(m).__name__, getattr(m, "negative_slope", None)) for m in d.head]
+    assert head == [("Linear", None), ("LeakyReLU", 0.2), ("Linear", None)]
+    assert (d.head[0].in_features, d.head[0].out_features, d.head[2].out_features) == (widths[-1] * 16, 100, 1)
+    assert d.input.value_range == (0.0, 1.0)
+    assert VGGStyleDiscriminator(resolution=8, d_width=2)(torch.rand(2, 3, 8, 8)).shape == (2,)  # one stage
+    for bad in (4, 12):
+        with pytest.raises(ValueError, match="4·2"):
+            VGGStyleDiscriminator(resolution=bad)
