@@ -185,6 +185,18 @@ def test_logistic_losses_and_r1_by_hand():
     assert d_logistic_r1(torch.zeros(2), torch.zeros(1), grads, 2.0).item() == pytest.approx(2 * math.log(2) + 4)
 
 
+@pytest.mark.parametrize("gamma", [0.0, 0.5])
+def test_r1_weight_below_one_still_counts_and_zero_turns_it_off(gamma):
+    real = torch.tensor([[[[1.0, 0.0], [0.0, 1.0]]], [[[2.0, 2.0], [2.0, 2.0]]]])  # D: 1.0, 2.5
+    obj = StyleGANObjective(resolution=4, start_resolution=4, stabilize_kimg=1, fade_kimg=1, r1_gamma=gamma)
+    D, G = LinearCritic(), FakeStyleG(torch.full((1, 1, 2, 2), -1.0))  # D(fake): -0.5
+    obj.begin_step(0, {"generator": G, "discriminator": D})
+    out = obj.losses("discriminator", {"image": real}, {"generator": G, "discriminator": D})
+    sp = lambda v: math.log1p(math.exp(v))  # noqa: E731
+    expected = sp(-0.5) + (sp(-1.0) + sp(-2.5)) / 2 + gamma / 2 * 0.25  # ‖∇D‖² = 0.25 per real, as above
+    assert out.updates["discriminator"].item() == pytest.approx(expected, abs=1e-6)
+
+
 def test_discriminator_sees_reals_faded_like_the_generator():
     obj = StyleGANObjective(resolution=8, start_resolution=4, stabilize_kimg=0.016, fade_kimg=0.032, batch_size=8,
                             batch_sizes={})
