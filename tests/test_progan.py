@@ -291,3 +291,30 @@ def test_short_training_run_learns_the_digits():
     assert float(G.lod) == 0.0  # grown to 8 px
     hist, mean = gaps()
     assert hist < 0.5 * hist0 and mean < 0.5 * mean0
+
+
+def test_pixel_norm_is_on_by_default_for_the_latent_and_every_block():
+    """Sec. 4.2: z is normalised to the unit hypersphere (so scaling z changes nothing) and every
+    generator block normalises its features; both can be switched off (pytorch_GAN_zoo variants)."""
+    torch.manual_seed(0)
+    g = ProGANGenerator(z_dim=8, resolution=8, channel_base=32, channel_max=8).eval()
+    z = torch.randn(2, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(g(z), g(3.0 * z), rtol=0, atol=1e-4)  # float rounding only
+    assert g.normalize_latents and all(b.conv0.pixelnorm and b.conv1.pixelnorm for b in g.blocks)
+    plain = ProGANGenerator(z_dim=8, resolution=8, channel_base=32, channel_max=8, normalize_latents=False,
+                            pixelnorm=False)
+    assert not plain.normalize_latents and not any(b.conv0.pixelnorm or b.conv1.pixelnorm for b in plain.blocks)
+    with torch.no_grad():
+        assert not torch.allclose(plain(z), plain(3.0 * z), atol=1e-3)
+
+
+def test_minibatch_stddev_from_a_group_of_two_and_schedule_limits():
+    assert ProGANDiscriminator(resolution=8, channel_base=32, channel_max=8, mbstd_group_size=2).mbstd is not None
+    assert ProGANDiscriminator(resolution=8, channel_base=32, channel_max=8, mbstd_group_size=1).mbstd is None
+    GrowthSchedule(resolution=8, stabilize_kimg=0, fade_kimg=1, batch_size=1)  # no stabilising phase: allowed
+    GrowthSchedule(resolution=8, stabilize_kimg=1, fade_kimg=0)  # no fade: allowed
+    with pytest.raises(ValueError, match="not both 0"):
+        GrowthSchedule(resolution=8, stabilize_kimg=0, fade_kimg=0)
+    with pytest.raises(ValueError, match="batch sizes must be >= 1"):
+        GrowthSchedule(resolution=8, batch_sizes={8: 0})
