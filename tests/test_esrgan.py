@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from sr_stand_ins import InputRecorder
 from torch import nn
 
 from zoo_plugins.esrgan.discriminator import VGGStyleDiscriminator
@@ -278,15 +279,6 @@ def test_esrgan_example_batch_pairs_a_random_image_with_its_bicubic_downscale():
 
 
 def test_both_stages_train_on_turned_pairs_by_default_and_log_their_terms():
-    class Recorder(nn.Module):  # keeps its LR inputs; upscales them ×4 by nearest neighbour
-        def __init__(self):
-            super().__init__()
-            self.seen, self.w = [], nn.Parameter(torch.ones(()))
-
-        def forward(self, z, c):
-            self.seen.append(c.detach().clone())
-            return F.interpolate(c, scale_factor=4, mode="nearest") * self.w
-
     low = torch.arange(16.0).view(1, 1, 4, 4).repeat(2, 3, 1, 1) / 16 * 2 - 1  # no symmetry of its own
     batch = {"low_res": low, "image": low.repeat_interleave(4, 2).repeat_interleave(4, 3)}
     unit = (low + 1) / 2
@@ -296,7 +288,7 @@ def test_both_stages_train_on_turned_pairs_by_default_and_log_their_terms():
     for stage in ("psnr", "gan"):
         objective = ESRGANObjective(stage=stage, feature_network="random-vgg19-quarter")
         assert objective.augment is True
-        g, d = Recorder(), VGGStyleDiscriminator(resolution=16, d_width=2)
+        g, d = InputRecorder(4), VGGStyleDiscriminator(resolution=16, d_width=2)
         torch.manual_seed(0)
         outs = [objective.losses(p.name, batch, {"generator": g, "discriminator": d})
                 for p in objective.schedule(0) * 8]

@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from sr_stand_ins import InputRecorder
 from torch import nn
 
 from zoo_plugins.srgan.adversarial import SRGANObjective, content_loss
@@ -331,18 +332,6 @@ def test_example_batch_pairs_a_random_image_with_its_bicubic_downscale():
         assert torch.allclose(out["low_res"], want, atol=1e-6)
 
 
-class _Recorder(nn.Module):
-    """A stand-in generator that keeps the LR inputs it is given and upscales them by nearest neighbour."""
-
-    def __init__(self, scale: int) -> None:
-        super().__init__()
-        self.scale, self.seen, self.w = scale, [], nn.Parameter(torch.ones(()))
-
-    def forward(self, z, c):
-        self.seen.append(c.detach().clone())
-        return F.interpolate(c, scale_factor=self.scale, mode="nearest") * 2 - self.w
-
-
 def test_the_objectives_train_on_turned_pairs_by_default_and_log_their_terms():
     low = torch.arange(64.0).view(1, 1, 8, 8).repeat(2, 3, 1, 1) / 64 * 2 - 1  # no symmetry of its own
     batch = {"low_res": low, "image": low.repeat_interleave(2, 2).repeat_interleave(2, 3)}
@@ -350,7 +339,7 @@ def test_the_objectives_train_on_turned_pairs_by_default_and_log_their_terms():
     srgan = SRGANObjective(feature_network="random-vgg19", lr_drop=None)
     assert srgan.update_groups()[0].lr_schedule.multiplier(10 ** 9) == 1.0  # no drop asked, none made
     for objective in (SRResNetObjective(scale=2), srgan):
-        g, d = _Recorder(2), SRGANDiscriminator(resolution=16, d_width=2, dense=4)
+        g, d = InputRecorder(2), SRGANDiscriminator(resolution=16, d_width=2, dense=4)
         torch.manual_seed(0)
         logs = [objective.losses(phase, batch, {"generator": g, "discriminator": d})
                 for phase in [p.name for p in objective.schedule(0)] * 8]
@@ -359,5 +348,5 @@ def test_the_objectives_train_on_turned_pairs_by_default_and_log_their_terms():
         assert {k for out in logs for k in out.logs} == \
             ({"g_mse"} if objective is not srgan else {"d_loss", "g_loss", "g_content", "g_adv"})
     with pytest.raises(ValueError, match="unknown phase 'critic'"):
-        srgan.losses("critic", batch, {"generator": _Recorder(2), "discriminator": d})
+        srgan.losses("critic", batch, {"generator": InputRecorder(2), "discriminator": d})
     assert SRGANObjective(feature_network="random-vgg19", adversarial_weight=0).adversarial_weight == 0  # L2 only
