@@ -201,9 +201,16 @@ class GrowthSchedule:
 
 
 class GrowthCheckpoint:
-    """The checkpointed part of a growing objective (`self.state`, a GrowthState; `self.growth`, its
-    GrowthSchedule). The schedule is a function of the step, so a resumed run recomputes it and refuses a
-    checkpoint grown on another schedule instead of silently continuing at another level of detail."""
+    """The growing part of a growing objective (`self.state`, a GrowthState; `self.growth`, its
+    GrowthSchedule): each step's state, set on both networks, and its checkpoint. The schedule is a function
+    of the step, so a resumed run recomputes it and refuses a checkpoint grown on another schedule instead
+    of silently continuing at another level of detail."""
+
+    def begin_step(self, step: int, models: Mapping[str, torch.nn.Module]) -> None:
+        """The schedule's state at `step`; the generator and the discriminator set to its level of detail."""
+        self.state = self.growth.state_at(step)
+        for role in ("generator", "discriminator"):
+            models[role].set_lod(self.state.lod)
 
     def state_dict(self) -> dict:
         s = self.state

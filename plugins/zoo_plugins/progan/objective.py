@@ -53,11 +53,6 @@ class ProGANObjective(GrowthCheckpoint, Objective):
         # G reuses the step's batch: it needs no real images, and the step counts one batch of images
         return (Phase("discriminator", ("discriminator",)), Phase("generator", ("generator",), new_batch=False))
 
-    def begin_step(self, step: int, models: Mapping[str, nn.Module]) -> None:
-        self.state = self.growth.state_at(step)
-        for role in ("generator", "discriminator"):
-            models[role].set_lod(self.state.lod)
-
     def losses(self, phase: str, batch: Mapping[str, Tensor], models: Mapping[str, nn.Module]) -> PhaseLosses:
         G, D = models["generator"], models["discriminator"]
         real = batch["image"]
