@@ -315,3 +315,23 @@ def test_zoo_generate_truncation_is_psi(tmp_path, capsys):
     grid = torch.from_numpy(np.array(Image.open(tmp_path / "s.png"), dtype=np.float32))
     first = grid[2:18, 2:18] / 127.5 - 1  # make_grid pads by 2
     assert (first - expected[0, 0]).abs().max() < 0.01 and (first - untruncated[0, 0]).abs().max() > 0.01
+
+
+def test_init_from_a_set_of_another_mapping_depth_keeps_the_synthesis_and_discriminator():
+    from zoo.training.warm_start import InitError, load_matching
+
+    deep = tiny_model(mapping_layers=4)
+    torch.manual_seed(1)
+    shallow = zoo.create("stylegan2", config=TINY)  # 2 mapping layers, other random weights
+    source = dict(deep.components)
+    with pytest.raises(InitError, match="generator"):  # a strict load refuses the other depth
+        load_matching(dict(shallow.components), source, "deep")
+    report = load_matching(dict(shallow.components), source, "deep", StyleGAN2Objective.partial_init)
+    assert report[0] == ("generator: initialised 48 of 48 tensors from deep; not used from deep: "
+                         "mapping.layers.2.weight, mapping.layers.2.bias, mapping.layers.3.weight, mapping.layers.3.bias")
+    for role in ("generator", "discriminator"):
+        src, dst = source[role].state_dict(), shallow.components[role].state_dict()
+        for k, v in dst.items():  # every tensor of the 2-layer model has a same-named, same-shaped source
+            assert torch.equal(v, src[k]), k
+    assert "mapping.layers.3.weight" in deep.components["generator"].state_dict()
+    assert "mapping.layers.3.weight" not in shallow.components["generator"].state_dict()

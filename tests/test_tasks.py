@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 import zoo
@@ -271,6 +272,21 @@ def test_project_recovers_a_w_the_generator_made(tiny):
     assert result.losses[-1] < 0.01 * result.losses[0]
     assert torch.allclose(result.latent, w_true, atol=0.05)
     assert torch.allclose(result.image, target, atol=0.02)
+
+
+def test_project_into_z_starts_from_the_nearest_prior_draw_and_recovers_the_image(tiny):
+    model = make("tiny-latent")
+    g = model.generator
+    z_true = torch.randn(1, 4, generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        target = g(z_true)
+        draws = torch.randn(64, 4, generator=torch.Generator().manual_seed(3))  # project's own draws (seed 3)
+        nearest = min(float(F.mse_loss(g(d[None]), target)) for d in draws)
+    result = model.project(target, steps=200, seed=3, w_avg_samples=64)
+    assert result.space == "z" and result.latent.shape == (1, 4)
+    assert result.losses[0] <= nearest + 1e-6  # the first step starts at the nearest draw (lr ramps from ~0)
+    assert float(F.mse_loss(result.image, target)) < 1e-4
+    assert float(F.cosine_similarity(result.latent, z_true)) > 0.99  # the direction is what the image shows
 
 
 # -- voxels -----------------------------------------------------------------------------------------

@@ -279,7 +279,7 @@ def test_load_matching_copies_strictly_or_partially_and_reports_each_role():
     report = load_matching(grown, source, "old", partial=("generator",))
     assert torch.equal(grown["generator"].weight, source["generator"].weight)
     assert torch.equal(grown["generator"].extra, torch.zeros(5))
-    assert report == ["generator: initialised 1 of 2 tensors from old; left fresh: extra"]
+    assert report == ["generator: initialised 1 of 2 tensors from old; left fresh: extra; not used from old: bias"]
 
 
 TINY = {"resolution": 16, "g_width": 8, "d_width": 8, "latent_dim": 8, "channels": 1}

@@ -142,6 +142,20 @@ class TinyClassConditional(Generator):
         return torch.tanh(self.from_z(z) + self.embed(c)).view(-1, 1, 8, 8)
 
 
+class TinyNormalisedLatent(Generator):
+    """z pixel-normalised first, as ProGAN's generator: the image depends on z's direction only."""
+    latent = LatentSpec((4,))
+    output = OutputSpec((1, 8, 8))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.from_z = nn.Linear(4, 64)
+
+    def forward(self, z, c=None):
+        z = z / (z.square().mean(1, keepdim=True) + 1e-8).sqrt()
+        return torch.tanh(self.from_z(z)).view(-1, 1, 8, 8)
+
+
 class DoubleTask:
     """A task the plugin ships itself (named "tiny_tasks:DoubleTask"): twice a generated sample."""
 
@@ -161,6 +175,7 @@ ARCHITECTURES = [
     _arch("tiny-translate", {"generator": "TinyTranslator", "generator_ba": "TinyTranslator"}, ("translate",)),
     _arch("tiny-style", {"generator": "TinyStyle"}, ("generate", "mix_styles", "project")),
     _arch("tiny-voxel", {"generator": "TinyVoxel"}, ("generate",)),
+    _arch("tiny-latent", {"generator": "TinyNormalisedLatent"}, ("generate", "project")),
     _arch("tiny-cond", {"generator": "TinyClassConditional"}, ("generate", "tiny_tasks:DoubleTask")),
 ]
 

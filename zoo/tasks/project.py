@@ -5,9 +5,9 @@ With the style protocol (zoo.tasks.styles) it optimises one w, broadcast to ever
 the mean w of `w_avg_samples` mapped latents, with Adam, a learning rate ramped up and cosine-ramped
 down, Gaussian noise on w that fades out over the first 3/4 of the steps, and - where the generator has
 `noise_buffers()` - the noise maps too, regularised towards uncorrelated noise and renormalised every
-step. Without it, it optimises z from the centre of the prior. The loss is pixel MSE by default: no
-perceptual network's weights ship with genzoo; pass `distance=` (e.g. an LPIPS module) to use one.
-The generator's noise buffers keep their projected values afterwards, so `result.image` reproduces.
+step. Without it, it optimises z from the nearest (by the distance) of `w_avg_samples` draws from the
+prior. The loss is pixel MSE by default: no perceptual network's weights ship with genzoo; pass
+`distance=` (e.g. an LPIPS module) to use one. The generator's noise buffers keep their projected values afterwards, so `result.image` reproduces.
 """
 from __future__ import annotations
 
@@ -45,6 +45,23 @@ def noise_regularization(noises: list[Tensor]) -> Tensor:
     return total
 
 
+def nearest_draw(render, g, target: Tensor, count: int, gen: torch.Generator, distance, device,
+                 batch_size: int = 250) -> Tensor:
+    """The latent, of `count` draws from the prior, whose image is nearest the target: the start of a Z-space
+    projection (the centre of the prior is a poor one: a generator that normalises z, as ProGAN's pixel norm,
+    has no direction there, and its image is no digit)."""
+    best, best_distance = None, math.inf
+    with torch.no_grad():
+        for first in range(0, max(count, 1), batch_size):
+            z = g.sample_latent(min(batch_size, max(count, 1) - first), generator=gen, device="cpu").to(device)
+            images = render(z)
+            d = torch.stack([distance(image[None], target) for image in images])
+            i = int(d.argmin())
+            if float(d[i]) < best_distance:
+                best, best_distance = z[i:i + 1], float(d[i])
+    return best
+
+
 class ProjectTask:
     def project(self, image: Tensor, *, steps: int = 200, seed: int = 0, lr: float = 0.1,
                 noise_weight: float = 1e5, w_avg_samples: int = 1000, c: Tensor | None = None,
@@ -74,9 +91,9 @@ class ProjectTask:
         else:
             if g.latent is None:
                 raise ShapeError(f"{self.name}: project needs a generator with a latent")
-            mid = 0.0 if g.latent.prior == "normal" else (g.latent.low + g.latent.high) / 2
-            start = torch.full((1, *g.latent.shape), mid, device=self.device)
-            w_std, render, noises = 0.0, lambda z: g(z, c), []
+            render = lambda z: g(z, c)  # noqa: E731
+            start = nearest_draw(render, g, target, w_avg_samples, gen, distance, self.device)
+            w_std, noises = 0.0, []
         latent = start.detach().clone().requires_grad_(True)
         with torch.no_grad():
             for noise in noises:

@@ -56,8 +56,12 @@ def load_matching(components: Mapping[str, nn.Module], source: Mapping[str, nn.M
         matching = {k: v for k, v in src.items() if k in dst and tuple(v.shape) == tuple(dst[k].shape)}
         module.load_state_dict(matching, strict=False)
         fresh = [k for k in dst if k not in matching]
-        report.append(f"{role}: initialised {len(matching)} of {len(dst)} tensors from {name}; left fresh: "
-                      f"{', '.join(fresh[:8])}{' ...' if len(fresh) > 8 else ''}")
+        unused = [k for k in src if k not in matching]
+        line = f"{role}: initialised {len(matching)} of {len(dst)} tensors from {name}"
+        for what, keys in (("left fresh", fresh), (f"not used from {name}", unused)):
+            if keys:
+                line += f"; {what}: {', '.join(keys[:8])}{' ...' if len(keys) > 8 else ''}"
+        report.append(line)
     return report
 
 

@@ -51,6 +51,10 @@ def path_length_penalty(lengths: Tensor, mean: Tensor, decay: float) -> tuple[Te
 
 
 class StyleGAN2Objective(Objective):
+    # `zoo train --init` may start G from a weight set of another mapping depth (e.g. the ADA paper's 2-layer
+    # mapping for small data sets from an 8-layer set): the synthesis loads, the layers that differ start fresh.
+    partial_init = ("generator",)
+
     def __init__(self, lr: float = 0.002, beta1: float = 0.0, beta2: float = 0.99, r1_gamma: float = 10.0,
                  r1_interval: int = 16, pl_weight: float = 2.0, pl_interval: int = 4, pl_decay: float = 0.01,
                  pl_batch_shrink: int = 2, style_mixing_prob: float = 0.9, ema_kimg: float = 10.0,
