@@ -7,7 +7,8 @@ down, Gaussian noise on w that fades out over the first 3/4 of the steps, and - 
 `noise_buffers()` - the noise maps too, regularised towards uncorrelated noise and renormalised every
 step. Without it, it optimises z from the nearest (by the distance) of `w_avg_samples` draws from the
 prior. The loss is pixel MSE by default: no perceptual network's weights ship with genzoo; pass
-`distance=` (e.g. an LPIPS module) to use one. The generator's noise buffers keep their projected values afterwards, so `result.image` reproduces.
+`distance=` (e.g. an LPIPS module) to use one. The generator's noise buffers keep their projected values
+afterwards, so `result.image` reproduces.
 """
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ PAPER = Paper(title="Progressive Growing of GANs for Improved Quality, Stability
 # 128, channels min(512 / res, 32) (min(16384 / res, 512) in the paper): 32 up to 16 px, 16 at 32 px; 4x4
 # start, then per resolution `stabilize_kimg` thousand images before fading in the next over `fade_kimg`
 # (800 and 800 in the paper, i.e. ~450 epochs of the 1,797 digits per phase; 10 and 6 here, so that the
-# network reaches 32 px after 3,000 steps; progan.digits-32 was trained with 20 and 20: 10 and 6 were too short); batch 16 (the paper's up to 128 px; 14, 6, 3 above);
+# network reaches 32 px after 3,000 steps; progan.digits-32 was trained with 20 and 20: 10 and 6 were too
+# short); batch 16 (the paper's up to 128 px; 14, 6, 3 above);
 # Adam(0.001, 0, 0.99, 1e-8) reset at each phase; WGAN-GP λ 10, drift 0.001; minibatch std group 4;
 # EMA 0.999.
 DEFAULT_CONFIG = {
