@@ -87,3 +87,14 @@ def test_growing_grid_stacks_the_first_row_of_the_steps_found(tmp_path):
     with Image.open(tmp_path / "g.png") as im:
         a = np.asarray(im)
     assert a.shape == (2 * 36, 8 * 34 + 2) and a[0, 0] == 50 and a[-1, 0] == 200
+
+
+def test_growing_grid_without_steps_takes_every_grid_in_step_order(tmp_path):
+    samples = tmp_path / "run" / "samples"
+    samples.mkdir(parents=True)
+    for step, value in ((2000, 90), (500, 10), (1000, 40)):
+        Image.new("L", (8 * 34 + 2, 8 * 34 + 2), value).save(samples / f"step-{step:07d}.png")
+    assert growing_grid(tmp_path / "run", tmp_path / "g.png", [], scale=1) == [500, 1000, 2000]
+    with Image.open(tmp_path / "g.png") as im:
+        a = np.asarray(im)
+    assert [a[0, 0], a[36, 0], a[72, 0]] == [10, 40, 90]

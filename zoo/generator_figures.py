@@ -106,9 +106,12 @@ def projection_grid(model, path, count: int = 6, steps: int = 300) -> list[float
 
 def growing_grid(run: Path, path: Path, steps, size: int = 32, padding: int = 2, scale: int = 3) -> list[int]:
     """The first row of the training run's sample grids (`samples/step-N.png`: the EMA generator on the
-    same 64 latents, 8 per row) at the given steps, stacked; the steps found."""
+    same 64 latents, 8 per row) at the given steps (none given: every grid the run saved), stacked; the
+    steps found."""
     from PIL import Image
 
+    if not steps:
+        steps = sorted(int(f.stem.split("-")[1]) for f in (run / "samples").glob("step-*.png"))
     found, rows = [], []
     for step in steps:
         f = run / "samples" / f"step-{step:07d}.png"
@@ -137,7 +140,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("docs/images"))
     parser.add_argument("--no-scores", action="store_true", help="skip the judge (the figures only)")
     parser.add_argument("--run", type=Path, help="a progressively grown run's folder (its samples/ give -growing)")
-    parser.add_argument("--growing-steps", type=int, nargs="*", default=[])
+    parser.add_argument("--growing-steps", type=int, nargs="*", default=[],
+                        help="the sample grids' steps to stack (default: all of them)")
     args = parser.parse_args(argv)
     model = zoo.load(args.model)
     prefix = model.architecture.name
