@@ -271,3 +271,43 @@ def test_modulated_conv_layer_affine_starts_at_bias_one_and_torgb_carries_the_he
 def test_modulated_conv2d_checks_the_styles_shape():
     with pytest.raises(ValueError, match=r"styles must have shape \(2, 4\)"):
         modulated_conv2d(torch.zeros(2, 4, 3, 3), torch.zeros(1, 4, 3, 3), torch.zeros(2, 3))
+
+
+def test_bias_act_inplace_gives_the_same_values_into_x_and_keeps_the_promotion():
+    x = torch.randn(2, 3, 4, 4) * 100
+    b = torch.randn(3)
+    expected = (F.leaky_relu(x + b.view(1, 3, 1, 1), 0.2) * math.sqrt(2) * 0.5).clamp(-40, 40)
+    assert torch.equal(bias_act(x.clone(), b, "lrelu", gain=0.5, clamp=40.0), expected)
+    assert not torch.equal(x, expected)  # out of place: x is left as it was
+    y = x.clone()
+    out = bias_act(y, b, "lrelu", gain=0.5, clamp=40.0, inplace=True)
+    assert out.data_ptr() == y.data_ptr() and torch.equal(out, expected)
+    half = x.to(torch.bfloat16)  # bf16 + an fp32 bias promotes: in place would round to bf16, so it is not
+    out = bias_act(half, b, "lrelu", inplace=True)
+    assert out.dtype == torch.float32 and torch.equal(half, x.to(torch.bfloat16))
+
+
+def test_noise_injection_inplace_adds_into_x():
+    noise = NoiseInjection(4)
+    with torch.no_grad():
+        noise.strength.fill_(0.5)
+    x = torch.randn(2, 3, 4, 4)
+    y = x.clone()
+    out = noise(y, "const", inplace=True)
+    assert out.data_ptr() == y.data_ptr() and torch.equal(out, x + 0.5 * noise.noise_const)
+
+
+@pytest.mark.parametrize("up", [1, 2])
+def test_modulated_conv_layer_is_the_same_with_and_without_autograd(up):
+    torch.manual_seed(0)
+    layer = ModulatedConv2d(3, 5, w_dim=4, up=up, resolution=8 * up, clamp=0.3)
+    with torch.no_grad():
+        layer.noise.strength.fill_(0.7)
+        layer.bias.normal_()
+    x, w = torch.randn(2, 3, 8, 8), torch.randn(2, 4)
+    with_grad = layer(x, w, "const")
+    assert with_grad.requires_grad
+    x_before = x.clone()
+    with torch.no_grad():
+        assert torch.equal(layer(x, w, "const"), with_grad.detach())
+    assert torch.equal(x, x_before)

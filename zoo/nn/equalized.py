@@ -30,15 +30,26 @@ ACTIVATION_GAINS = {"linear": 1.0, "lrelu": math.sqrt(2)}
 
 
 def bias_act(x: Tensor, bias: Tensor | None, activation: str = "linear", gain: float = 1.0,
-             clamp: float | None = None) -> Tensor:
-    """(activation(x + bias) · gain of the activation · gain), clamped to ±clamp; bias along dim 1."""
+             clamp: float | None = None, inplace: bool = False) -> Tensor:
+    """(activation(x + bias) · gain of the activation · gain), clamped to ±clamp; bias along dim 1.
+    `inplace` (for a fresh x outside autograd) writes into x: at 1024 px each step would otherwise
+    allocate another 128 MB map, which costs more than the arithmetic on a CPU. It is ignored where the
+    bias's dtype differs from x's (x + bias would promote, e.g. bf16 + fp32 under autocast)."""
+    if activation not in ACTIVATION_GAINS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATION_GAINS)}, got {activation!r}")
+    gain = ACTIVATION_GAINS[activation] * gain
+    if inplace and (bias is None or bias.dtype == x.dtype):
+        if bias is not None:
+            x.add_(bias.reshape(1, -1, *([1] * (x.dim() - 2))))
+        if activation == "lrelu":
+            F.leaky_relu_(x, LRELU_SLOPE)
+        if gain != 1:
+            x.mul_(gain)
+        return x.clamp_(-clamp, clamp) if clamp is not None else x
     if bias is not None:
         x = x + bias.reshape(1, -1, *([1] * (x.dim() - 2)))
     if activation == "lrelu":
         x = F.leaky_relu(x, LRELU_SLOPE)
-    elif activation != "linear":
-        raise ValueError(f"activation must be one of {sorted(ACTIVATION_GAINS)}, got {activation!r}")
-    gain = ACTIVATION_GAINS[activation] * gain
     if gain != 1:
         x = x * gain
     return x.clamp(-clamp, clamp) if clamp is not None else x
@@ -145,11 +156,14 @@ class NoiseInjection(nn.Module):
         self.strength = nn.Parameter(torch.zeros([]))
         self.register_buffer("noise_const", torch.randn(resolution, resolution))
 
-    def forward(self, x: Tensor, mode: str = "random") -> Tensor:
+    def forward(self, x: Tensor, mode: str = "random", inplace: bool = False) -> Tensor:
+        """`inplace`: add into x (a fresh x outside autograd; see bias_act)."""
         if mode == "random":
-            return x + torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype) * self.strength
-        if mode == "const":
-            return x + self.noise_const.to(x.dtype) * self.strength
-        if mode == "none":
+            noise = torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype) * self.strength
+        elif mode == "const":
+            noise = self.noise_const.to(x.dtype) * self.strength
+        elif mode == "none":
             return x
-        raise ValueError(f"noise mode must be one of {self.MODES}, got {mode!r}")
+        else:
+            raise ValueError(f"noise mode must be one of {self.MODES}, got {mode!r}")
+        return x.add_(noise) if inplace and noise.dtype == x.dtype else x + noise

@@ -70,10 +70,12 @@ class ModulatedConv2d(nn.Module):
         fused = (not self.training) if fused is None else fused  # StyleGAN2-ADA's choice per mode
         x = modulated_conv2d(x, self.weight, styles, demodulate=self.demodulate, up=self.up,
                              padding=self.padding, resample_filter=self.resample_filter, fused=fused)
+        # x is this layer's own fresh output: outside autograd the noise, bias and activation may overwrite it
+        inplace = not torch.is_grad_enabled()
         if self.noise is not None:
-            x = self.noise(x, noise_mode)
+            x = self.noise(x, noise_mode, inplace=inplace)
         clamp = self.clamp * gain if self.clamp is not None else None
-        return bias_act(x, self.bias, self.activation, gain=gain, clamp=clamp)
+        return bias_act(x, self.bias, self.activation, gain=gain, clamp=clamp, inplace=inplace)
 
     def extra_repr(self) -> str:
         o, i, k, _ = self.weight.shape
