@@ -38,21 +38,17 @@ def bias_act(x: Tensor, bias: Tensor | None, activation: str = "linear", gain: f
     if activation not in ACTIVATION_GAINS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATION_GAINS)}, got {activation!r}")
     gain = ACTIVATION_GAINS[activation] * gain
-    if inplace and (bias is None or bias.dtype == x.dtype):
-        if bias is not None:
-            x.add_(bias.reshape(1, -1, *([1] * (x.dim() - 2))))
-        if activation == "lrelu":
-            F.leaky_relu_(x, LRELU_SLOPE)
-        if gain != 1:
-            x.mul_(gain)
-        return x.clamp_(-clamp, clamp) if clamp is not None else x
+    inplace = inplace and (bias is None or bias.dtype == x.dtype)
     if bias is not None:
-        x = x + bias.reshape(1, -1, *([1] * (x.dim() - 2)))
+        b = bias.reshape(1, -1, *([1] * (x.dim() - 2)))
+        x = x.add_(b) if inplace else x + b
     if activation == "lrelu":
-        x = F.leaky_relu(x, LRELU_SLOPE)
+        x = F.leaky_relu(x, LRELU_SLOPE, inplace=inplace)
     if gain != 1:
-        x = x * gain
-    return x.clamp(-clamp, clamp) if clamp is not None else x
+        x = x.mul_(gain) if inplace else x * gain
+    if clamp is not None:
+        x = x.clamp_(-clamp, clamp) if inplace else x.clamp(-clamp, clamp)
+    return x
 
 
 def pixel_norm(x: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
