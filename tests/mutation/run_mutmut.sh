@@ -71,7 +71,8 @@ PY
 cd "$scratch"
 # the scratch copy's own modules, not the checkout's or the venv's editable /work/main
 export PYTHONPATH= OMP_NUM_THREADS=1
-nice -n 10 mutmut run --max-children 1 > mutmut-run.log 2>&1 || { tail -30 mutmut-run.log; exit 1; }
+# MUTMUT_CHILDREN=2 uses both cores when nothing else runs (one thread per child either way)
+nice -n 10 mutmut run --max-children "${MUTMUT_CHILDREN:-1}" > mutmut-run.log 2>&1 || { tail -30 mutmut-run.log; exit 1; }
 mutmut export-cicd-stats > /dev/null
 python - <<'PY'
 import json
