@@ -311,3 +311,23 @@ def test_modulated_conv_layer_is_the_same_with_and_without_autograd(up):
     with torch.no_grad():
         assert torch.equal(layer(x, w, "const"), with_grad.detach())
     assert torch.equal(x, x_before)
+
+
+@pytest.mark.parametrize("grad", [True, False])
+def test_modulated_conv_layer_by_hand_with_gain_and_an_active_clamp(grad):
+    """The whole styled layer of StyleGAN2-ADA's SynthesisLayer, written out: styles = A(w), the per-sample
+    demodulated conv, const noise · strength, + bias, lrelu · √2 · gain, clamped to ±clamp · gain."""
+    torch.manual_seed(1)
+    layer = ModulatedConv2d(3, 4, w_dim=5, resolution=6, clamp=0.4)
+    with torch.no_grad():
+        layer.noise.strength.fill_(0.3)
+        layer.bias.normal_()
+    x, w, gain = torch.randn(2, 3, 6, 6), torch.randn(2, 5), 0.5
+    styles = F.linear(w, layer.affine.weight / math.sqrt(5), layer.affine.bias)
+    y = loop_modulated_conv(x, layer.weight.detach(), styles.detach(), True, 1)
+    y = y + 0.3 * layer.noise.noise_const + layer.bias.detach().view(1, -1, 1, 1)
+    expected = (F.leaky_relu(y, 0.2) * math.sqrt(2) * gain).clamp(-0.4 * gain, 0.4 * gain)
+    assert (expected.abs() == 0.4 * gain).float().mean() > 0.1  # the clamp is at work on part of the map
+    with torch.set_grad_enabled(grad):
+        got = layer(x, w, "const", gain=gain)
+    assert torch.allclose(got.detach(), expected, atol=1e-5)

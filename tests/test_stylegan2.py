@@ -14,7 +14,9 @@ from torch import nn
 import zoo
 from zoo.data.batches import TensorBatches
 from zoo.data.digits import load_digits_tensors
+from zoo.nn.equalized import NoiseInjection
 from zoo.nn.fir import downsample2d, fir_filter, upsample2d
+from zoo.nn.modulated_conv import ModulatedConv2d
 from zoo.training.trainer import Trainer
 from zoo_plugins.stylegan2.networks import StyleGAN2Discriminator, StyleGAN2Generator
 from zoo_plugins.stylegan2.objective import (
@@ -38,6 +40,7 @@ def test_defaults_are_the_papers():
     assert (obj.r1_interval, obj.pl_interval, obj.pl_weight, obj.pl_decay) == (16, 4, 2.0, 0.01)
     assert (obj.pl_batch_shrink, obj.style_mixing_prob) == (2, 0.9)
     assert (obj.ema.kimg, obj.ema.rampup) == (10.0, 0.05)
+    assert obj.r1_gamma == 10.0 and obj.augment is None  # γ 10 of config F at 1024 px; ADA off
     # lazy regularisation (App. B): lr·c and betas**c with c = k/(k+1)
     assert obj.d_opt.lr == pytest.approx(0.002 * 16 / 17) and obj.g_opt.lr == pytest.approx(0.002 * 4 / 5)
     assert obj.d_opt.betas == pytest.approx((0.0, 0.99 ** (16 / 17)))
@@ -51,6 +54,79 @@ def test_defaults_are_the_papers():
     assert g.num_ws == 10 and g.latent.shape == (512,)
     d = StyleGAN2Discriminator(resolution=64)
     assert (d.mbstd.group_size, d.mbstd.num_channels) == (4, 1)
+
+
+def test_update_groups_and_the_regularisers_switched_off():
+    obj = StyleGAN2Objective(r1_interval=8, pl_interval=2)
+    g, d = obj.update_groups()
+    assert (g.name, g.roles, d.name, d.roles) == ("generator", ("generator",), "discriminator", ("discriminator",))
+    assert g.optimizer.name == d.optimizer.name == "adam"
+    assert g.optimizer.lr == pytest.approx(0.002 * 2 / 3) and d.optimizer.lr == pytest.approx(0.002 * 8 / 9)
+    # with no penalty there is nothing lazy: Adam as given, and no regulariser phase
+    off = StyleGAN2Objective(r1_gamma=0.0, pl_weight=0.0)
+    g, d = off.update_groups()
+    assert (g.optimizer.lr, g.optimizer.betas) == (0.002, (0.0, 0.99)) == (d.optimizer.lr, d.optimizer.betas)
+    assert [p.name for p in off.schedule(0)] == ["generator", "discriminator"]
+    ada = StyleGAN2Objective(ada=True, ada_target=0.5, ada_interval=3, ada_kimg=50.0).augment
+    assert (ada.target, ada.interval, ada.speed_kimg) == (0.5, 3, 50.0)
+    with pytest.raises(ValueError, match="r1_interval must be >= 1"):
+        StyleGAN2Objective(r1_interval=0)
+    with pytest.raises(ValueError, match=r"style_mixing_prob must be in \[0, 1\]"):
+        StyleGAN2Objective(style_mixing_prob=1.5)
+
+
+def test_constructor_defaults_are_config_f():
+    import inspect
+
+    def defaults(cls):
+        return {k: v.default for k, v in inspect.signature(cls).parameters.items()}
+    g, d = defaults(StyleGAN2Generator), defaults(StyleGAN2Discriminator)
+    assert {k: g[k] for k in ("z_dim", "w_dim", "resolution", "channels", "channel_base", "channel_max")} == {
+        "z_dim": 512, "w_dim": 512, "resolution": 1024, "channels": 3, "channel_base": 32768, "channel_max": 512}
+    assert (g["mapping_layers"], g["mapping_lr_multiplier"], g["w_avg_beta"]) == (8, 0.01, 0.995)
+    assert {k: d[k] for k in ("resolution", "channels", "channel_base", "channel_max")} == {
+        "resolution": 1024, "channels": 3, "channel_base": 32768, "channel_max": 512}
+
+
+def test_conv_clamp_reaches_the_layers_nvlabs_clamps():
+    """StyleGAN2-ADA clamps every synthesis layer and toRGB, and D's fromRGB, convs and epilogue conv; not
+    D's skips or its fully connected layers."""
+    g = StyleGAN2Generator(z_dim=8, w_dim=8, resolution=16, channel_base=64, channel_max=8, conv_clamp=3.0)
+    layers = [m for m in g.synthesis.modules() if isinstance(m, ModulatedConv2d)]
+    assert len(layers) == 2 * 3 + 3 - 1 and all(m.clamp == 3.0 for m in layers)  # conv0/conv1/torgb, 4 px: no conv0
+    d = StyleGAN2Discriminator(resolution=16, channel_base=64, channel_max=8, conv_clamp=3.0)
+    clamped = [d.blocks[0].fromrgb] + [m for b in d.blocks for m in (b.conv0, b.conv1)] + [d.conv]
+    assert all(m.clamp == 3.0 for m in clamped)
+    assert all(b.skip.clamp is None for b in d.blocks)
+
+
+def test_training_images_are_not_clipped_and_eval_noise_is_const():
+    G = tiny_model().generator
+    with torch.no_grad():
+        for m in G.modules():
+            if isinstance(m, NoiseInjection):
+                m.strength.fill_(0.5)
+        G.synthesis.blocks[-1].torgb.bias.fill_(3.0)  # pushes the image far above 1
+    ws = G.map_latent(torch.randn(2, 8), update_w_avg=False)
+    G.train()
+    with torch.no_grad():
+        assert G(torch.randn(2, 8)).max() > 1.5  # the loss sees the network's own output
+        assert not torch.equal(G.synthesis(ws), G.synthesis(ws))  # fresh noise in training
+    G.eval()
+    with torch.no_grad():
+        assert G(torch.randn(2, 8)).max() <= 1.0
+        assert torch.equal(G.synthesis(ws), G.synthesis(ws))  # the fixed noise maps at evaluation
+
+
+def test_discriminator_forward_goes_through_every_block():
+    torch.manual_seed(0)
+    d = StyleGAN2Discriminator(resolution=32, channel_base=128, channel_max=16).eval()
+    x = torch.randn(4, 3, 32, 32)
+    h = x
+    for block in d.blocks:  # 32, 16, 8 px
+        h = block(h)
+    expected = d.out(d.fc(d.conv(d.mbstd(h)).flatten(1))).squeeze(1)
+    assert len(d.blocks) == 3 and torch.allclose(d(x), expected, atol=1e-6)
 
 
 def test_num_ws_and_channels_follow_the_resolution():
@@ -202,7 +278,7 @@ def test_main_losses_are_the_logistic_ones():
 def test_style_mixing_swaps_the_layers_after_a_cutoff():
     G = LinearSynthesis()
     z = torch.randn(5, 4)
-    mixed_count = 0
+    mixed_count, cutoffs = 0, set()
     for seed in range(400):
         torch.manual_seed(seed)
         ws = mix_styles_for_training(G, z, 0.9)
@@ -210,7 +286,9 @@ def test_style_mixing_swaps_the_layers_after_a_cutoff():
         cutoff = int(own.int().argmin()) if not own.all() else 3
         assert own[:cutoff].all() and not own[cutoff:].any() and cutoff >= 1
         mixed_count += cutoff < 3
+        cutoffs.add(cutoff)
     assert 0.85 * 400 < mixed_count < 0.95 * 400
+    assert cutoffs == {1, 2, 3}  # the cutoff is uniform over [1, num_ws): both 1 and 2 occur
     torch.manual_seed(0)
     assert torch.equal(mix_styles_for_training(G, z, 0.0), G.map_latent(z))
 
@@ -226,6 +304,21 @@ def test_truncation_psi_and_cutoff():
         ws, cut = G.map_latent(z), G.map_latent(z, psi=0.5, cutoff=2)
         expected = G.w_avg.w_avg + 0.5 * (ws[:, :2] - G.w_avg.w_avg)
         assert torch.allclose(cut[:, :2], expected, atol=1e-6) and torch.equal(cut[:, 2:], ws[:, 2:])
+
+
+def test_style_mixing_with_two_ws_mixes_and_the_second_latent_leaves_w_avg_alone():
+    G = LinearSynthesis()
+    G.num_ws = 2  # the smallest generator that can mix: cutoff 1
+    G.map_latent = lambda z, update_w_avg=None: (G.scale * z)[:, None].expand(-1, 2, -1)
+    z = torch.randn(5, 4)
+    ws = mix_styles_for_training(G, z, 1.0)
+    assert torch.equal(ws[:, 0], 2 * z) and not torch.equal(ws[:, 1], 2 * z)
+    G = tiny_model(resolution=8).generator.train()
+    expected_avg = 0.005 * G.mapping(z := torch.randn(6, 8)).detach().mean(0)  # only z's batch is tracked
+    torch.manual_seed(0)
+    ws = mix_styles_for_training(G, z, 1.0)
+    assert torch.allclose(ws[:, 0], G.mapping(z).detach()) and not torch.allclose(ws[:, -1], G.mapping(z))
+    assert torch.allclose(G.w_avg.w_avg, expected_avg, atol=1e-6)
 
 
 def test_w_avg_tracks_training_batches_only():
