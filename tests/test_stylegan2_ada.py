@@ -3,11 +3,21 @@ by hand, the geometric group's invariants, the r_t heuristic's update of p, and 
 only augmented images when p > 0."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
 
-from zoo_plugins.stylegan2.ada import AdaptiveAugment, blit, flip_x, geometric, rotate90, translate
+from zoo_plugins.stylegan2.ada import (
+    AdaptiveAugment,
+    blit,
+    flip_x,
+    geometric,
+    geometric_matrix,
+    rotate90,
+    translate,
+)
 from zoo_plugins.stylegan2.objective import StyleGAN2Objective
 
 X = torch.arange(16.0).view(1, 1, 4, 4)
@@ -88,3 +98,29 @@ def test_objective_augments_every_image_d_sees_when_p_is_positive():
     obj.losses("r1", {"image": real}, {"generator": model.generator, "discriminator": D})
     assert not torch.allclose(D.seen[0], real)
     assert StyleGAN2Objective().augment is None  # off by default (config F)
+
+
+def test_geometric_parameters_follow_the_papers_distributions():
+    """With p = 1, m = S(s) R(θ1) S(a, 1/a) R(θ2) T(2t): the log2 of the isotropic scale, sqrt(det), and of the
+    anisotropy, half log2 of the singular-value ratio, are N(0, 0.2²) and |N(0, 0.2²)|; the polar rotation is
+    R(θ1 + θ2) with θ uniform on (-π, π), so its angle is uniform, and so are the stretch axes; t = L⁻¹ m[:2, 2] / 2 is N(0, 0.125²)."""
+    n = 20000
+    m = geometric_matrix(n, 1.0, torch.Generator().manual_seed(0)).double()
+    lin = m[:, :2, :2]
+    log_s = torch.log2(torch.linalg.det(lin)) / 2
+    assert abs(log_s.mean()) < 0.01 and log_s.std() == pytest.approx(0.2, rel=0.03)
+    sv = torch.linalg.svdvals(lin)
+    aniso = torch.log2(sv[:, 0] / sv[:, 1]) / 2
+    assert aniso.mean() == pytest.approx(0.2 * math.sqrt(2 / math.pi), rel=0.03)
+    u, _, vh = torch.linalg.svd(lin)
+    rot = u @ vh
+    angle = torch.atan2(rot[:, 1, 0], rot[:, 0, 0])
+    assert abs(angle.cos().mean()) < 0.03 and abs(angle.sin().mean()) < 0.03
+    assert angle.abs().mean() == pytest.approx(math.pi / 2, rel=0.03)
+    # each rotation alone: the stretch axes are R(θ1)'s columns (left singular vectors) and R(θ2)ᵀ's (right);
+    # their angles, taken mod π/2 (the sign and which axis stretches are not told), are uniform too
+    for axis in (torch.atan2(u[:, 1, 0], u[:, 0, 0]), torch.atan2(vh[:, 0, 1], vh[:, 0, 0])):
+        assert abs((4 * axis).cos().mean()) < 0.03 and abs((4 * axis).sin().mean()) < 0.03
+    t = torch.linalg.solve(lin, m[:, :2, 2]) / 2
+    assert abs(t.mean()) < 0.005 and t.std(0).tolist() == pytest.approx([0.125, 0.125], rel=0.03)
+    assert torch.equal(geometric_matrix(50, 0.0), torch.eye(3).expand(50, 3, 3))

@@ -80,9 +80,19 @@ def blit(x: Tensor, p: float, generator: torch.Generator | None = None) -> Tenso
 
 def geometric(x: Tensor, p: float, generator: torch.Generator | None = None) -> Tensor:
     """Isotropic scale, pre-rotation, anisotropic scale, post-rotation and fractional translation, each
-    drawn per sample with its probability, as one affine map (in units of the half-size)."""
+    drawn per sample with its probability, applied as one affine map with reflection padding."""
     n = x.shape[0]
+    m = geometric_matrix(n, p, generator)
+    if torch.equal(m, torch.eye(3).expand(n, 3, 3)):
+        return x
+    grid = F.affine_grid(m[:, :2].to(x), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
+
+def geometric_matrix(n: int, p: float, generator: torch.Generator | None = None) -> Tensor:
+    """The (n, 3, 3) affine maps of `geometric`, in grid coordinates ([-1, 1] across the image): scales
+    2^N(0, 0.2²), rotations U(-π, π) with probability 1 - sqrt(1 - p) each (so that one or the other
+    happens with probability p), translations N(0, 0.125²) of the size (StyleGAN2-ADA, App. B.1)."""
     def on(prob: float) -> Tensor:
         return torch.rand(n, generator=generator) < prob
 
@@ -97,11 +107,7 @@ def geometric(x: Tensor, p: float, generator: torch.Generator | None = None) -> 
     theta = torch.where(on(p_rot), (torch.rand(n, generator=generator) * 2 - 1) * math.pi, torch.zeros(n))
     m = m @ _rotation(theta)
     t = torch.where(on(p)[:, None], torch.randn(n, 2, generator=generator) * 0.125, torch.zeros(n, 2))
-    m = m @ _translation(t[:, 0] * 2, t[:, 1] * 2)  # grid coordinates span [-1, 1]: twice the fraction
-    if torch.equal(m, torch.eye(3).expand(n, 3, 3)):
-        return x
-    grid = F.affine_grid(m[:, :2].to(x), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+    return m @ _translation(t[:, 0] * 2, t[:, 1] * 2)  # grid coordinates span [-1, 1]: twice the fraction
 
 
 class AdaptiveAugment:
