@@ -201,16 +201,15 @@ def test_r1_phase_is_gamma_half_squared_gradient_norm_on_reals():
 class LinearSynthesis(nn.Module):
     """A generator whose image is linear in ws: img_n = Σ_l M_l ws[n, l]; its Jacobian is known."""
 
-    num_ws = 3
-
-    def __init__(self):
+    def __init__(self, num_ws: int = 3):
         super().__init__()
-        self.M = nn.Parameter(torch.randn(3, 4, 16, generator=torch.Generator().manual_seed(7)))  # (L, w_dim, pixels)
+        self.num_ws = num_ws
+        self.M = nn.Parameter(torch.randn(num_ws, 4, 16, generator=torch.Generator().manual_seed(7)))  # (L, w_dim, px)
         self.scale = nn.Parameter(torch.tensor(2.0))  # a "mapping network" w = 2z
         self.latent = zoo.interfaces.LatentSpec((4,))
 
     def map_latent(self, z, update_w_avg=None):
-        return (self.scale * z)[:, None].expand(-1, 3, -1)
+        return (self.scale * z)[:, None].expand(-1, self.num_ws, -1)
 
     def sample_latent(self, n, generator=None, device=None):
         return torch.randn(n, 4)
@@ -307,9 +306,7 @@ def test_truncation_psi_and_cutoff():
 
 
 def test_style_mixing_with_two_ws_mixes_and_the_second_latent_leaves_w_avg_alone():
-    G = LinearSynthesis()
-    G.num_ws = 2  # the smallest generator that can mix: cutoff 1
-    G.map_latent = lambda z, update_w_avg=None: (G.scale * z)[:, None].expand(-1, 2, -1)
+    G = LinearSynthesis(num_ws=2)  # the smallest generator that can mix: cutoff 1
     z = torch.randn(5, 4)
     ws = mix_styles_for_training(G, z, 1.0)
     assert torch.equal(ws[:, 0], 2 * z) and not torch.equal(ws[:, 1], 2 * z)

@@ -103,7 +103,8 @@ def test_objective_augments_every_image_d_sees_when_p_is_positive():
 def test_geometric_parameters_follow_the_papers_distributions():
     """With p = 1, m = S(s) R(θ1) S(a, 1/a) R(θ2) T(2t): the log2 of the isotropic scale, sqrt(det), and of the
     anisotropy, half log2 of the singular-value ratio, are N(0, 0.2²) and |N(0, 0.2²)|; the polar rotation is
-    R(θ1 + θ2) with θ uniform on (-π, π), so its angle is uniform, and so are the stretch axes; t = L⁻¹ m[:2, 2] / 2 is N(0, 0.125²)."""
+    R(θ1 + θ2) with θ uniform on (-π, π), so its angle is uniform, and so are the stretch axes;
+    t = L⁻¹ m[:2, 2] / 2 is N(0, 0.125²)."""
     n = 20000
     m = geometric_matrix(n, 1.0, torch.Generator().manual_seed(0)).double()
     lin = m[:, :2, :2]
