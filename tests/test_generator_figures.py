@@ -94,6 +94,7 @@ def test_growing_grid_without_steps_takes_every_grid_in_step_order(tmp_path):
     samples.mkdir(parents=True)
     for step, value in ((2000, 90), (500, 10), (1000, 40)):
         Image.new("L", (8 * 34 + 2, 8 * 34 + 2), value).save(samples / f"step-{step:07d}.png")
+    Image.new("L", (4, 4)).save(samples / "step-final-copy.png")  # not the trainer's name: not a grid
     assert growing_grid(tmp_path / "run", tmp_path / "g.png", [], scale=1) == [500, 1000, 2000]
     with Image.open(tmp_path / "g.png") as im:
         a = np.asarray(im)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -111,7 +112,8 @@ def growing_grid(run: Path, path: Path, steps, size: int = 32, padding: int = 2,
     from PIL import Image
 
     if not steps:
-        steps = sorted(int(f.stem.split("-")[1]) for f in (run / "samples").glob("step-*.png"))
+        names = (re.fullmatch(r"step-(\d+)\.png", f.name) for f in (run / "samples").glob("step-*.png"))
+        steps = sorted(int(m[1]) for m in names if m)  # the trainer's step-NNNNNNN.png; other files are not grids
     found, rows = [], []
     for step in steps:
         f = run / "samples" / f"step-{step:07d}.png"
